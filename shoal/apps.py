@@ -1,0 +1,126 @@
+"""The app registry: app label <-> module, the models of each app.
+
+Model classes register themselves here when their class statement runs
+(through the model metaclass).  ``apps.populate(specs)`` imports each app and
+its ``models`` module; errors name the app and what to fix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from typing import Any, Iterable
+
+from shoal.conf import AppSpec
+from shoal.exceptions import ConfigError
+
+
+class AppConfig:
+    """One installed app as the running process sees it."""
+
+    def __init__(self, spec: AppSpec, apps: "Apps") -> None:
+        self.spec = spec
+        self.label = spec.label
+        self.name = spec.module
+        self.migrations_module = spec.migrations_module
+        self.apps = apps
+        self.models_module: Any = None
+
+    @property
+    def models(self) -> dict[str, type]:
+        return self.apps.all_models.setdefault(self.label, {})
+
+    def get_models(self) -> list[type]:
+        return list(self.models.values())
+
+    def __repr__(self) -> str:
+        return f"<AppConfig {self.label} ({self.name})>"
+
+
+class Apps:
+    """A registry of apps and models (the project's own, or a historical one)."""
+
+    def __init__(self) -> None:
+        self.app_configs: dict[str, AppConfig] = {}
+        # label -> model_name_lower -> class; filled as model classes are created.
+        self.all_models: dict[str, dict[str, type]] = {}
+        self.ready = False
+
+    def populate(self, specs: Iterable[AppSpec]) -> None:
+        """Import every app and its models module, in order."""
+        self.app_configs = {}
+        self.ready = False
+        for spec in specs:
+            if spec.label in self.app_configs:
+                raise ConfigError(f"Two apps have the label '{spec.label}'.")
+            self.app_configs[spec.label] = AppConfig(spec, self)
+        for config in self.app_configs.values():
+            self._import(config.name, f"app '{config.label}'")
+            config.models_module = self._import(f"{config.name}.models", f"models of app '{config.label}'", optional=True)
+        self.ready = True
+
+    @staticmethod
+    def _import(module: str, what: str, optional: bool = False) -> Any:
+        try:
+            return importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if optional and exc.name == module:
+                return None
+            missing = exc.name or module
+            raise ConfigError(
+                f"Cannot import {what} ({module}): no module named '{missing}'. "
+                "Check [tool.shoal] apps and that the project directory contains it."
+            ) from exc
+        except Exception as exc:
+            last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            where = f" ({last.filename}, line {last.lineno})" if last else ""
+            if isinstance(exc, SyntaxError):
+                where = f" ({exc.filename}, line {exc.lineno})"
+            raise ConfigError(f"Cannot import {what} ({module}){where}: {type(exc).__name__}: {exc}") from exc
+
+    def get_containing_app_config(self, module: str) -> AppConfig | None:
+        """The app whose package contains ``module`` (longest match wins)."""
+        best: AppConfig | None = None
+        for config in self.app_configs.values():
+            if module == config.name or module.startswith(config.name + "."):
+                if best is None or len(config.name) > len(best.name):
+                    best = config
+        return best
+
+    def get_app_config(self, label: str) -> AppConfig:
+        try:
+            return self.app_configs[label]
+        except KeyError:
+            raise LookupError(f"No installed app with label '{label}'.") from None
+
+    def register_model(self, app_label: str, model: type) -> None:
+        name = model._meta.model_name  # type: ignore[attr-defined]
+        self.all_models.setdefault(app_label, {})[name] = model
+
+    def get_model(self, app_label: str, model_name: str | None = None) -> type:
+        """``get_model("books", "Book")`` or ``get_model("books.Book")``."""
+        if model_name is None:
+            app_label, model_name = app_label.split(".")
+        if app_label not in self.all_models and app_label not in self.app_configs:
+            raise LookupError(f"No installed app with label '{app_label}'.")
+        try:
+            return self.all_models.get(app_label, {})[model_name.lower()]
+        except KeyError:
+            raise LookupError(f"App '{app_label}' doesn't have a '{model_name}' model.") from None
+
+    def get_models(self, include_auto_created: bool = False) -> list[type]:
+        out: list[type] = []
+        for label in self.app_configs:
+            for model in self.all_models.get(label, {}).values():
+                if include_auto_created or not model._meta.auto_created:  # type: ignore[attr-defined]
+                    out.append(model)
+        return out
+
+    def clear(self) -> None:
+        """Forget every app and model (tests call this between projects)."""
+        self.app_configs.clear()
+        self.all_models.clear()
+        self.ready = False
+
+
+apps = Apps()

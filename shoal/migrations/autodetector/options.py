@@ -1,0 +1,46 @@
+"""Meta options, table names and managers of models kept across the change.  [pure]"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shoal.migrations import operations
+from shoal.migrations.autodetector.base import Planned
+
+Key = tuple[str, str]
+
+
+class OptionChanges:
+    """Mixin of :class:`MigrationAutodetector`: model-level option changes."""
+
+    from_state: Any
+    to_state: Any
+
+    def add(self, app_label: str, operation: Any, model_key: Key | None = None,
+            needs: list[Any] | None = None) -> Planned: ...
+
+    def kept_models(self) -> list[tuple[Key, Key]]: ...
+
+    def generate_altered_options(self) -> None:
+        for old_key, new_key in self.kept_models():
+            old, new = self.from_state.models[old_key], self.to_state.models[new_key]
+            app = new_key[0]
+            if old.options.get("db_table") != new.options.get("db_table"):
+                self.add(app, operations.AlterModelTable(name=new.name, table=new.options.get("db_table")), new_key)
+            if (old.options.get("db_table_comment") or None) != (new.options.get("db_table_comment") or None):
+                self.add(app, operations.AlterModelTableComment(name=new.name, table_comment=new.options.get("db_table_comment")), new_key)
+            keys = operations.AlterModelOptions.ALTER_OPTION_KEYS
+            old_opts = {k: v for k, v in old.options.items() if k in keys}
+            new_opts = {k: v for k, v in new.options.items() if k in keys}
+            if old_opts != new_opts:
+                self.add(app, operations.AlterModelOptions(name=new.name, options=new_opts), new_key)
+            if old.managers != new.managers:
+                self.add(app, operations.AlterModelManagers(name=new.name, managers=new.managers), new_key)
+            self.generate_altered_together(app, new_key, old, new)
+
+    def generate_altered_together(self, app: str, key: Key, old: Any, new: Any) -> None:
+        """unique_together changes (operation provided by the full model language)."""
+        before = set(old.options.get("unique_together") or ())
+        after = set(new.options.get("unique_together") or ())
+        if before != after and hasattr(operations, "AlterUniqueTogether"):
+            self.add(app, operations.AlterUniqueTogether(name=new.name, unique_together=after), key)  # type: ignore[attr-defined]

@@ -1,0 +1,360 @@
+"""Migration state as plain data.  [pure]
+
+A :class:`ProjectState` maps ``(app_label, model_name_lower)`` to a
+:class:`ModelState`: the name, fields, options, bases and managers of one model
+at one point in history.  States are built either by replaying migrations'
+``state_forwards`` or from the current model classes, and compared by the
+autodetector.  Nothing here renders model classes: that happens lazily in
+``historical.py`` and only for code that needs real classes (RunPython).
+
+Copy-on-write: a ``ModelState`` inside a ``ProjectState`` is never mutated.
+``ProjectState.clone()`` copies only the mapping, and every change replaces
+the one model state it touches with a modified copy.  This keeps replaying
+thousands of migrations linear in the number of operations.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, Iterator
+
+from shoal.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from shoal.models.fields import Field
+from shoal.models.fields.related import resolve_relation
+from shoal.models.options import DEFAULT_NAMES, normalize_together
+
+ModelKey = tuple[str, str]
+
+# Options that are not kept in state (they are implied or process-local).
+_SKIP_OPTIONS = {"apps", "app_label", "abstract"}
+
+
+class ModelState:
+    """One model at one point in history."""
+
+    __slots__ = ("app_label", "name", "fields", "options", "bases", "managers")
+
+    def __init__(
+        self,
+        app_label: str,
+        name: str,
+        fields: Any,
+        options: dict[str, Any] | None = None,
+        bases: tuple[Any, ...] | None = None,
+        managers: list[tuple[str, Any]] | None = None,
+    ) -> None:
+        self.app_label = app_label
+        self.name = name
+        self.fields: dict[str, Field] = dict(fields)
+        for fname, field in self.fields.items():
+            if getattr(field, "is_relation", False) and hasattr(field.remote_field.model, "_meta"):
+                raise ImproperlyConfigured(
+                    f"Model state {app_label}.{name}.{fname} points at a model class; use 'app.model' strings."
+                )
+            if field.name is None or field.column is None:
+                field.set_attributes_from_name(fname)
+        self.options = dict(options or {})
+        self.options.setdefault("indexes", [])
+        self.options.setdefault("constraints", [])
+        self.bases = tuple(bases) if bases else ("shoal.models.Model",)
+        self.managers = list(managers or [])
+
+    # -- identity ------------------------------------------------------------
+
+    @property
+    def name_lower(self) -> str:
+        return self.name.lower()
+
+    @property
+    def key(self) -> ModelKey:
+        return self.app_label, self.name_lower
+
+    @property
+    def label_lower(self) -> str:
+        return f"{self.app_label}.{self.name_lower}"
+
+    @property
+    def db_table(self) -> str:
+        return self.options.get("db_table") or f"{self.app_label}_{self.name_lower}"
+
+    @property
+    def managed(self) -> bool:
+        return self.options.get("managed", True)
+
+    @property
+    def proxy(self) -> bool:
+        return bool(self.options.get("proxy"))
+
+    def get_field(self, name: str) -> Field:
+        if name == "_order" and self.options.get("order_with_respect_to"):
+            name = "_order"
+        try:
+            return self.fields[name]
+        except KeyError:
+            for field in self.fields.values():
+                if field.attname == name:
+                    return field
+            raise FieldDoesNotExist(f"{self.app_label}.{self.name} has no field named '{name}'") from None
+
+    @property
+    def pk(self) -> Field | None:
+        for field in self.fields.values():
+            if field.primary_key:
+                return field
+        return None
+
+    def get_index_by_name(self, name: str) -> Any:
+        for index in self.options["indexes"]:
+            if index.name == name:
+                return index
+        raise ValueError(f"No index named {name} on model {self.name}")
+
+    def get_constraint_by_name(self, name: str) -> Any:
+        for constraint in self.options["constraints"]:
+            if constraint.name == name:
+                return constraint
+        raise ValueError(f"No constraint named {name} on model {self.name}")
+
+    # -- copies ----------------------------------------------------------------
+
+    def clone(self) -> "ModelState":
+        """A copy whose containers may be changed; fields are shared (immutable)."""
+        new = object.__new__(ModelState)
+        new.app_label = self.app_label
+        new.name = self.name
+        new.fields = dict(self.fields)
+        new.options = {k: (list(v) if isinstance(v, list) else v) for k, v in self.options.items()}
+        new.bases = self.bases
+        new.managers = list(self.managers)
+        return new
+
+    def deep_clone(self) -> "ModelState":
+        """A copy with every field re-created from its deconstruction."""
+        new = self.clone()
+        new.fields = {name: _clone_field(f, name) for name, f in self.fields.items()}
+        new.options = copy.deepcopy(self.options)
+        return new
+
+    # -- building from model classes -----------------------------------------
+
+    @classmethod
+    def from_model(cls, model: type, exclude_rels: bool = False) -> "ModelState":
+        """The state of a model class (fields cloned, options as declared)."""
+        opts = model._meta  # type: ignore[attr-defined]
+        fields: dict[str, Field] = {}
+        for field in opts.local_fields + opts.local_many_to_many:
+            if exclude_rels and field.is_relation:
+                continue
+            fields[field.name] = _clone_field(field, field.name)
+        options: dict[str, Any] = {}
+        for name in DEFAULT_NAMES:
+            if name in _SKIP_OPTIONS or name not in opts.original_attrs:
+                continue
+            value = opts.original_attrs[name]
+            if name == "unique_together":
+                value = set(normalize_together(value)) if value else value
+                if not value:
+                    continue
+            elif name in ("indexes", "constraints"):
+                value = [copy.deepcopy(v) for v in value]
+                if name == "indexes":
+                    for index in value:
+                        if not index.name:
+                            index.set_name_with_model_state(opts.db_table, [fields[f.lstrip("-")].column for f in index.fields])
+            elif name == "order_with_respect_to":
+                pass
+            options[name] = value
+        if opts.proxy:
+            fields = {}
+        bases = _flatten_bases(model)
+        managers = _migration_managers(model)
+        return cls(opts.app_label, opts.object_name, fields, options, bases, managers)
+
+    # -- comparison ------------------------------------------------------------
+
+    def field_signatures(self) -> list[tuple[str, Any]]:
+        return [(name, f.deconstruct()[1:]) for name, f in self.fields.items()]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelState):
+            return NotImplemented
+        return (
+            self.app_label == other.app_label
+            and self.name == other.name
+            and self.field_signatures() == other.field_signatures()
+            and self.options == other.options
+            and self.bases == other.bases
+            and self.managers == other.managers
+        )
+
+    def __repr__(self) -> str:
+        return f"<ModelState: '{self.app_label}.{self.name}'>"
+
+
+def _clone_field(field: Field, name: str) -> Field:
+    new = field.clone()
+    new.set_attributes_from_name(name)
+    return new
+
+
+def _flatten_bases(model: type) -> tuple[Any, ...]:
+    """Bases as stored in migrations: concrete model bases as 'app.model',
+    abstract model bases replaced by their own bases, other classes kept."""
+    from shoal.models.base import Model
+
+    out: list[Any] = []
+
+    def walk(bases: tuple[type, ...]) -> None:
+        for base in bases:
+            meta = getattr(base, "_meta", None)
+            if meta is not None and meta.abstract:
+                walk(base.__bases__)
+            elif meta is not None:
+                out.append(meta.label_lower)
+            elif base is Model:
+                out.append("shoal.models.Model")
+            elif base is not object:
+                out.append(base)
+
+    walk(model.__bases__)
+    unique: list[Any] = []
+    for base in out:
+        if base not in unique:
+            unique.append(base)
+    return tuple(unique) or ("shoal.models.Model",)
+
+
+def _migration_managers(model: type) -> list[tuple[str, Any]]:
+    managers = []
+    for name, manager in model._meta.managers:  # type: ignore[attr-defined]
+        if getattr(manager, "use_in_migrations", False):
+            new = copy.copy(manager)
+            new.model = None
+            managers.append((name, new))
+    return managers
+
+
+class ProjectState:
+    """The models of every app at one point in history."""
+
+    def __init__(self, models: dict[ModelKey, ModelState] | None = None, real_apps: set[str] | None = None) -> None:
+        self.models: dict[ModelKey, ModelState] = dict(models or {})
+        self.real_apps: set[str] = set(real_apps or ())
+        self._apps: Any = None
+
+    def clone(self) -> "ProjectState":
+        """A copy that can change independently (models are shared until changed)."""
+        return ProjectState(self.models, self.real_apps)
+
+    # -- lookups ---------------------------------------------------------------
+
+    def get_model(self, app_label: str, model_name: str) -> ModelState:
+        try:
+            return self.models[app_label, model_name.lower()]
+        except KeyError:
+            raise LookupError(f"No model '{model_name}' in app '{app_label}' at this point in the migration history.") from None
+
+    def app_labels(self) -> set[str]:
+        return {app for app, _ in self.models}
+
+    def resolve_relation(self, model: ModelState, field: Field) -> ModelState:
+        """The model state a relation field of ``model`` points at."""
+        app, name = resolve_relation(field.remote_field.model, model.app_label, model.name_lower)
+        try:
+            return self.models[app, name]
+        except KeyError:
+            raise LookupError(
+                f"Field {model.app_label}.{model.name}.{field.name} refers to model '{app}.{name}', "
+                "which does not exist at this point in the migration history. Make sure the migration "
+                "that creates it is a dependency."
+            ) from None
+
+    def related_target(self, model: ModelState, field: Field) -> tuple[ModelState, Field]:
+        """``(target model, target field)`` of a foreign key."""
+        target = self.resolve_relation(model, field)
+        while target.proxy:
+            base = next((b for b in target.bases if isinstance(b, str) and "." in b and b != "shoal.models.Model"), None)
+            if base is None:
+                break
+            target = self.get_model(*base.split("."))
+        name = field.remote_field.field_name
+        target_field = target.get_field(name) if name else target.pk
+        if target_field is None:
+            raise LookupError(f"Model {target.label_lower} has no primary key at this point in history.")
+        return target, target_field
+
+    def relations_to(self, app_label: str, model_name: str) -> Iterator[tuple[ModelState, Field]]:
+        """Every relation field (of any model) that points at the given model."""
+        key = (app_label, model_name.lower())
+        for model in self.models.values():
+            for field in model.fields.values():
+                if field.is_relation and resolve_relation(field.remote_field.model, model.app_label, model.name_lower) == key:
+                    yield model, field
+
+    # -- changes (each replaces the one model it touches) ------------------------
+
+    def add_model(self, model_state: ModelState) -> None:
+        self.models[model_state.key] = model_state
+        self._apps = None
+
+    def remove_model(self, app_label: str, model_name: str) -> None:
+        del self.models[app_label, model_name.lower()]
+        self._apps = None
+
+    def update_model(self, app_label: str, model_name: str, change: Callable[[ModelState], None]) -> ModelState:
+        """Replace a model with a modified copy: ``change(copy)`` edits the copy."""
+        new = self.get_model(app_label, model_name).clone()
+        change(new)
+        self.models[new.key] = new
+        self._apps = None
+        return new
+
+    def rename_model(self, app_label: str, old_name: str, new_name: str) -> None:
+        old = self.get_model(app_label, old_name)
+        new = old.clone()
+        new.name = new_name
+        del self.models[old.key]
+        self.models[new.key] = new
+        # Relations pointing at the old name now point at the new one.
+        old_label, new_label = f"{app_label}.{old.name_lower}", f"{app_label}.{new_name.lower()}"
+        for key, model in list(self.models.items()):
+            changed: dict[str, Field] = {}
+            for fname, field in model.fields.items():
+                if field.is_relation:
+                    target = resolve_relation(field.remote_field.model, model.app_label, model.name_lower)
+                    if f"{target[0]}.{target[1]}" == old_label:
+                        copy_ = _clone_field(field, fname)
+                        copy_.remote_field.model = new_label
+                        changed[fname] = copy_
+            if changed:
+                self.update_model(key[0], key[1], lambda m, c=changed: m.fields.update(c))
+        self._apps = None
+
+    # -- apps for RunPython ---------------------------------------------------------
+
+    @property
+    def apps(self) -> Any:
+        """Historical model classes for this state, rendered on first use."""
+        if self._apps is None:
+            from shoal.migrations.historical import StateApps
+
+            self._apps = StateApps(self)
+        return self._apps
+
+    @classmethod
+    def from_apps(cls, apps: Any, labels: set[str] | None = None) -> "ProjectState":
+        """The state of the current model classes of an app registry."""
+        models: dict[ModelKey, ModelState] = {}
+        for model in apps.get_models(include_auto_created=False):
+            opts = model._meta
+            if labels is not None and opts.app_label not in labels:
+                continue
+            state = ModelState.from_model(model)
+            models[state.key] = state
+        return cls(models)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ProjectState) and self.models == other.models and self.real_apps == other.real_apps
+
+    def __repr__(self) -> str:
+        return f"<ProjectState: {len(self.models)} models>"

@@ -1,0 +1,30 @@
+"""What users declare: ``from shoal import models``."""
+
+from shoal.models import deletion
+from shoal.models.base import Model
+from shoal.models.deletion import (
+    CASCADE, DO_NOTHING, PROTECT, RESTRICT, SET, SET_DEFAULT, SET_NULL,
+    ProtectedError, RestrictedError,
+)
+from shoal.models.fields import (
+    NOT_PROVIDED, AutoField, BigAutoField, BigIntegerField, BinaryField, BooleanField,
+    CharField, DateField, DateTimeField, DecimalField, DurationField, EmailField, Field,
+    FloatField, ForeignKey, GenericIPAddressField, IntegerField, JSONField,
+    ManyToManyField, OneToOneField, PositiveBigIntegerField, PositiveIntegerField,
+    PositiveSmallIntegerField, SlugField, SmallAutoField, SmallIntegerField, TextField,
+    TimeField, URLField, UUIDField,
+)
+from shoal.models.manager import BaseManager, Manager
+
+__all__ = [
+    "deletion", "Model", "Manager", "BaseManager", "NOT_PROVIDED",
+    "CASCADE", "DO_NOTHING", "PROTECT", "RESTRICT", "SET", "SET_DEFAULT", "SET_NULL",
+    "ProtectedError", "RestrictedError",
+    "Field", "AutoField", "BigAutoField", "SmallAutoField", "IntegerField",
+    "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveSmallIntegerField", "PositiveBigIntegerField", "FloatField",
+    "DecimalField", "BooleanField", "CharField", "SlugField", "EmailField", "URLField",
+    "TextField", "DateField", "DateTimeField", "TimeField", "DurationField",
+    "BinaryField", "UUIDField", "JSONField", "GenericIPAddressField", "ForeignKey",
+    "OneToOneField", "ManyToManyField",
+]
