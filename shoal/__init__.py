@@ -62,7 +62,11 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"shoal.{name}")
+    if name == "deconstructible":
+        from shoal.deconstruct import deconstructible
+
+        return deconstructible
     raise AttributeError(f"module 'shoal' has no attribute {name!r}")
 
 
-__all__ = ["setup", "__version__", "migrations", "models"]
+__all__ = ["setup", "__version__", "migrations", "models", "deconstructible"]

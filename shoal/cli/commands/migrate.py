@@ -1,0 +1,88 @@
+"""``shoal migrate``: apply or unapply migrations on a database."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from shoal.cli.commands._common import add_database, describe_step, project
+from shoal.cli.output import Output
+
+HELP = "Update the database schema: apply (or unapply) migrations."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("app_label", nargs="?", help="only this app (and what it depends on)")
+    parser.add_argument("migration_name", nargs="?", help="target migration (prefix) or 'zero' to unapply all")
+    add_database(parser)
+    parser.add_argument("--fake", action="store_true", help="record the migrations as run without running them")
+    parser.add_argument("--fake-initial", action="store_true",
+                        help="fake initial migrations whose tables (and columns) all exist already")
+    parser.add_argument("--plan", action="store_true", help="show the operations that would run, run nothing")
+    parser.add_argument("--check", action="store_true", help="exit 1 if there are unapplied migrations (runs nothing)")
+    parser.add_argument("--run-syncdb", action="store_true", help="create tables of apps without migrations")
+    parser.add_argument("--lock-timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="how long to wait for another migrate on the same database (default 300)")
+    parser.add_argument("--noinput", "--no-input", action="store_true", dest="noinput", help="never prompt")
+
+
+def handle(args: argparse.Namespace, out: Output) -> int:
+    proj = project(args)
+    executor = proj.executor(args.database, progress=_Progress(out))
+    proj.ensure_no_conflicts(executor.loader)
+    targets = proj.resolve_targets(executor, args.app_label, args.migration_name)
+    wanted = targets if targets is not None else executor.leaf_targets()
+    plan = executor.migration_plan(wanted)
+    if args.check:
+        return 1 if plan else 0
+    if args.plan:
+        _print_plan(out, plan)
+        return 0
+    out.write(out.heading("Operations to perform:"))
+    if targets is None:
+        labels = sorted(executor.loader.migrated_apps)
+        out.write(f"  Apply all migrations: {', '.join(labels) if labels else '(none)'}")
+    elif targets[0][1] is None:
+        out.write(f"  Unapply all migrations: {targets[0][0]}")
+    else:
+        out.write(f"  Target specific migration: {targets[0][1]}, from {targets[0][0]}")
+    out.write(out.heading("Running migrations:"))
+    done = executor.migrate(targets, fake=args.fake, fake_initial=args.fake_initial, lock_timeout=args.lock_timeout)
+    if not done:
+        out.write("  No migrations to apply.")
+    return 0
+
+
+def _print_plan(out: Output, plan: list[Any]) -> None:
+    out.write(out.heading("Planned operations:"))
+    if not plan:
+        out.write("  No planned migration operations.")
+        return
+    for step in plan:
+        out.write(describe_step(step.migration))
+        for op in step.migration.operations:
+            text = op.describe()
+            if step.backwards:
+                text = f"Undo {text}" if op.reversible else f"Undo {text} (IRREVERSIBLE)"
+                prefix = "    "
+            else:
+                prefix = "    "
+            if not getattr(op, "reduces_to_sql", True) and not step.backwards:
+                text = f"{text}"
+            out.write(prefix + text)
+
+
+class _Progress:
+    """Prints "Applying books.0001_initial... OK" as the executor goes."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+
+    def __call__(self, event: str, migration: Any = None, **info: Any) -> None:
+        if event == "apply_start":
+            self.out.write(f"  Applying {describe_step(migration)}...", end="")
+        elif event == "unapply_start":
+            self.out.write(f"  Unapplying {describe_step(migration)}...", end="")
+        elif event in ("apply_success", "unapply_success"):
+            outcome = info.get("outcome", "OK")
+            self.out.write(" " + (self.out.success(outcome) if outcome == "OK" else self.out.notice(outcome)))

@@ -1,0 +1,226 @@
+"""The Python API behind the commands: one function per job, no printing.
+
+``Project`` ties settings, the app registry, the migration files on disk and
+the databases together.  The CLI parses arguments, calls one method here and
+formats what it returns; tests and scripts can call the same methods.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shoal import conf
+from shoal.exceptions import ConfigError, ConflictError, MigrationError
+from shoal.migrations.autodetector import MigrationAutodetector
+from shoal.migrations.loader import MigrationLoader
+from shoal.migrations.migration import Migration
+from shoal.migrations.questioner import MigrationQuestioner, NonInteractiveQuestioner
+from shoal.migrations.state import ProjectState
+from shoal.migrations.writer import MigrationWriter
+
+
+@dataclass
+class WrittenMigration:
+    """A migration makemigrations produced (and, unless dry-run, wrote)."""
+
+    migration: Migration
+    path: Path
+    source: str
+
+
+@dataclass
+class MakeMigrationsResult:
+    changes: dict[str, list[WrittenMigration]] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.changes.values())
+
+
+class Project:
+    """A configured shoal project (settings loaded, apps imported)."""
+
+    def __init__(self, settings: conf.Settings) -> None:
+        from shoal.apps import apps as registry
+        from shoal.db.connections import connections
+
+        self.settings = settings
+        conf.settings.configure(settings)
+        conf.add_project_to_path(settings.base_dir)
+        connections.configure(settings.databases, settings.base_dir)
+        self.connections = connections
+        registry.clear()
+        registry.populate(settings.apps)
+        self.registry = registry
+
+    @classmethod
+    def load(cls, config: str | os.PathLike[str] | None = None) -> "Project":
+        return cls(conf.load_settings(config))
+
+    # -- shared pieces -----------------------------------------------------------------
+
+    @property
+    def app_specs(self) -> list[conf.AppSpec]:
+        return self.settings.apps
+
+    def check_app_labels(self, labels: list[str]) -> None:
+        known = {a.label for a in self.app_specs}
+        unknown = [label for label in labels if label not in known]
+        if unknown:
+            raise ConfigError(
+                f"No installed app with label {', '.join(repr(u) for u in unknown)}. "
+                f"Installed apps: {', '.join(sorted(known)) or 'none'}."
+            )
+
+    def loader(self, applied: set[tuple[str, str]] | None = None, **kwargs: Any) -> MigrationLoader:
+        return MigrationLoader(self.app_specs, applied, **kwargs)
+
+    def connection(self, alias: str = "default") -> Any:
+        if alias not in self.settings.databases:
+            raise ConfigError(
+                f"No database named '{alias}'. Configured databases: {', '.join(sorted(self.settings.databases))}."
+            )
+        return self.connections[alias]
+
+    def router(self) -> Any:
+        from shoal.db.router import ConnectionRouter
+
+        return ConnectionRouter(self.settings.routers)
+
+    def ensure_no_conflicts(self, loader: MigrationLoader) -> None:
+        conflicts = loader.detect_conflicts()
+        if conflicts:
+            listed = "; ".join(f"{', '.join(sorted(names))} in {app}" for app, names in sorted(conflicts.items()))
+            raise ConflictError(
+                f"Conflicting migrations detected; multiple leaf nodes in the migration graph: ({listed}). "
+                "To fix them run 'shoal makemigrations --merge'."
+            )
+
+    def current_state(self, labels: set[str] | None = None) -> ProjectState:
+        """The state of the models as declared now (migrated apps only)."""
+        migrated = {a.label for a in self.app_specs if a.migrations_module is not None}
+        wanted = migrated if labels is None else labels & migrated
+        return ProjectState.from_apps(self.registry, wanted)
+
+    # -- makemigrations ------------------------------------------------------------------
+
+    def make_migrations(self, app_labels: list[str] | None = None, *, name: str | None = None,
+                        empty: bool = False, dry_run: bool = False,
+                        questioner: MigrationQuestioner | None = None) -> MakeMigrationsResult:
+        """Detect model changes and write the migrations that record them."""
+        app_labels = list(app_labels or [])
+        self.check_app_labels(app_labels)
+        loader = self.loader()
+        self.ensure_no_conflicts(loader)
+        questioner = questioner or NonInteractiveQuestioner(set(app_labels), dry_run=dry_run)
+        if empty:
+            if not app_labels:
+                raise ConfigError("You must supply at least one app label when using --empty.")
+            changes = {label: [self._empty_migration(loader, label, name)] for label in app_labels}
+        else:
+            from_state = loader.project_state()
+            to_state = self.current_state()
+            detector = MigrationAutodetector(from_state, to_state, questioner)
+            changes = detector.changes(loader.graph, trim_to_apps=set(app_labels) or None, migration_name=name)
+        result = MakeMigrationsResult()
+        for label, migrations in sorted(changes.items()):
+            directory = self.migrations_directory(label, create=not dry_run)
+            for migration in migrations:
+                source = MigrationWriter(migration).as_string()
+                path = directory / f"{migration.name}.py"
+                result.changes.setdefault(label, []).append(WrittenMigration(migration, path, source))
+        if not dry_run:
+            for written in (w for ws in result.changes.values() for w in ws):
+                written.path.write_text(written.source, encoding="utf-8")
+        return result
+
+    def _empty_migration(self, loader: MigrationLoader, label: str, name: str | None) -> Migration:
+        from shoal.migrations.naming import migration_number, numbered
+
+        leaves = loader.graph.leaf_nodes(label)
+        number = (migration_number(leaves[0][1]) or 0) + 1 if leaves else 1
+        migration = Migration(numbered(number, name or ("initial" if not leaves else f"auto_{_stamp()}")), label)
+        migration.dependencies = list(leaves[:1])
+        migration.initial = None if leaves else True
+        return migration
+
+    def migrations_directory(self, label: str, create: bool = True) -> Path:
+        """Where an app's migration files live (created with __init__.py if missing)."""
+        spec = self.settings.app_by_label(label)
+        if spec.migrations_module is None:
+            raise ConfigError(f"App '{label}' has migrations disabled (migration_modules.{label} = false).")
+        try:
+            package = importlib.import_module(spec.migrations_module)
+            return Path(list(package.__path__)[0])
+        except ModuleNotFoundError:
+            pass
+        parent_name, _, leaf = spec.migrations_module.rpartition(".")
+        try:
+            parent = importlib.import_module(parent_name) if parent_name else None
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"Cannot create migrations module {spec.migrations_module}: {exc}") from exc
+        if parent is None or not hasattr(parent, "__path__"):
+            raise ConfigError(f"Cannot create migrations module {spec.migrations_module}: its parent is not a package.")
+        directory = Path(list(parent.__path__)[0]) / leaf
+        if create:
+            directory.mkdir(exist_ok=True)
+            init = directory / "__init__.py"
+            if not init.exists():
+                init.write_text("", encoding="utf-8")
+            importlib.invalidate_caches()
+        return directory
+
+    # -- migrate ----------------------------------------------------------------------------
+
+    def executor(self, database: str = "default", progress: Any = None) -> Any:
+        from shoal.migrations.executor import MigrationExecutor
+
+        return MigrationExecutor(self.connection(database), self.app_specs, progress=progress, router=self.router())
+
+    def resolve_targets(self, executor: Any, app_label: str | None, migration_name: str | None) -> list[tuple[str, str | None]] | None:
+        """Targets for ``migrate [APP [MIGRATION|zero]]`` (None: every leaf)."""
+        if app_label is None:
+            return None
+        self.check_app_labels([app_label])
+        loader = executor.loader
+        if app_label not in loader.migrated_apps:
+            raise MigrationError(f"App '{app_label}' does not have migrations.")
+        if migration_name is None:
+            return [key for key in loader.graph.leaf_nodes(app_label)]
+        if migration_name == "zero":
+            return [(app_label, None)]
+        migration = loader.get_migration_by_prefix(app_label, migration_name)
+        return [(app_label, migration.name)]
+
+    # -- sqlmigrate ---------------------------------------------------------------------------
+
+    def sql_migrate(self, app_label: str, migration_name: str, *, backwards: bool = False,
+                    database: str = "default") -> list[str]:
+        """The SQL a migration runs, computed from state without connecting."""
+        self.check_app_labels([app_label])
+        connection = self.connection(database)
+        loader = self.loader(replace_migrations=False)
+        if app_label not in loader.migrated_apps:
+            raise MigrationError(f"App '{app_label}' does not have migrations.")
+        migration = loader.get_migration_by_prefix(app_label, migration_name)
+        key = (app_label, migration.name)
+        state = loader.project_state(key, at_end=False)
+        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            if backwards:
+                migration.unapply(state, editor, collect_sql=True)
+            else:
+                migration.apply(state, editor, collect_sql=True)
+        statements = list(editor.collected_sql)
+        if migration.atomic and connection.features.can_rollback_ddl and statements:
+            statements = ["BEGIN;", *statements, "COMMIT;"]
+        return statements
+
+
+def _stamp() -> str:
+    import datetime
+
+    return datetime.datetime.now().strftime("%Y%m%d_%H%M")
