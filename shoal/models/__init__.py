@@ -14,6 +14,8 @@ from shoal.models.fields import (
     PositiveSmallIntegerField, SlugField, SmallAutoField, SmallIntegerField, TextField,
     TimeField, URLField, UUIDField,
 )
+from shoal.models.constraints import BaseConstraint, CheckConstraint, UniqueConstraint
+from shoal.models.indexes import Index
 from shoal.models.manager import BaseManager, Manager
 
 __all__ = [
@@ -26,5 +28,6 @@ __all__ = [
     "DecimalField", "BooleanField", "CharField", "SlugField", "EmailField", "URLField",
     "TextField", "DateField", "DateTimeField", "TimeField", "DurationField",
     "BinaryField", "UUIDField", "JSONField", "GenericIPAddressField", "ForeignKey",
-    "OneToOneField", "ManyToManyField",
+    "OneToOneField", "ManyToManyField", "Index", "UniqueConstraint", "CheckConstraint",
+    "BaseConstraint",
 ]

@@ -37,10 +37,25 @@ class OptionChanges:
             if old.managers != new.managers:
                 self.add(app, operations.AlterModelManagers(name=new.name, managers=new.managers), new_key)
             self.generate_altered_together(app, new_key, old, new)
+            self.generate_index_and_constraint_changes(app, new_key, old, new)
+
+    def generate_index_and_constraint_changes(self, app: str, key: Key, old: Any, new: Any) -> None:
+        """Indexes and constraints, matched by name: removed ones first, then added."""
+        for option, add, remove in (("indexes", operations.AddIndex, operations.RemoveIndex),
+                                    ("constraints", operations.AddConstraint, operations.RemoveConstraint)):
+            before = {item.name: item for item in old.options.get(option, [])}
+            after = {item.name: item for item in new.options.get(option, [])}
+            for name, item in before.items():
+                if name not in after or after[name] != item:
+                    self.add(app, remove(model_name=new.name, name=name), key)
+            for name, item in after.items():
+                if name not in before or before[name] != item:
+                    kwarg = "index" if option == "indexes" else "constraint"
+                    self.add(app, add(model_name=new.name, **{kwarg: item}), key)
 
     def generate_altered_together(self, app: str, key: Key, old: Any, new: Any) -> None:
-        """unique_together changes (operation provided by the full model language)."""
+        """unique_together changes."""
         before = set(old.options.get("unique_together") or ())
         after = set(new.options.get("unique_together") or ())
-        if before != after and hasattr(operations, "AlterUniqueTogether"):
-            self.add(app, operations.AlterUniqueTogether(name=new.name, unique_together=after), key)  # type: ignore[attr-defined]
+        if before != after:
+            self.add(app, operations.AlterUniqueTogether(name=new.name, unique_together=after), key)

@@ -2,6 +2,9 @@
 
 from shoal.migrations.operations.base import Operation
 from shoal.migrations.operations.fields import AddField, AlterField, RemoveField, RenameField
+from shoal.migrations.operations.indexes import (
+    AddConstraint, AddIndex, AlterUniqueTogether, RemoveConstraint, RemoveIndex, RenameIndex,
+)
 from shoal.migrations.operations.models import (
     AlterModelManagers, AlterModelOptions, AlterModelTable, AlterModelTableComment,
     CreateModel, DeleteModel, RenameModel,
@@ -13,4 +16,5 @@ __all__ = [
     "AlterModelTableComment", "AlterModelOptions", "AlterModelManagers",
     "AddField", "RemoveField", "AlterField", "RenameField",
     "RunSQL", "RunPython", "SeparateDatabaseAndState",
+    "AddIndex", "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint", "AlterUniqueTogether",
 ]
