@@ -76,6 +76,7 @@ class Options:
         self.original_attrs: dict[str, Any] = {}
         for name, default in DEFAULT_NAMES.items():
             setattr(self, name, default)
+        self.app_label = app_label
 
     def contribute_to_class(self, cls: type, name: str) -> None:
         cls._meta = self  # type: ignore[attr-defined]
