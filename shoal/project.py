@@ -15,12 +15,10 @@ from typing import Any
 
 from shoal import conf
 from shoal.exceptions import ConfigError, ConflictError, MigrationError
-from shoal.migrations.autodetector import MigrationAutodetector
 from shoal.migrations.loader import MigrationLoader
 from shoal.migrations.migration import Migration
 from shoal.migrations.questioner import MigrationQuestioner, NonInteractiveQuestioner
 from shoal.migrations.state import ProjectState
-from shoal.migrations.writer import MigrationWriter
 
 
 @dataclass
@@ -106,6 +104,17 @@ class Project:
         wanted = migrated if labels is None else labels & migrated
         return ProjectState.from_apps(self.registry, wanted)
 
+    def history_state(self, loader: MigrationLoader) -> ProjectState:
+        """The state at the end of the migration files (cached across runs)."""
+        from shoal.migrations import state_cache
+
+        sig = state_cache.signature(loader, self.settings.swappable)
+        state = state_cache.load(self.settings.base_dir, sig)
+        if state is None:
+            state = loader.project_state()
+            state_cache.store(self.settings.base_dir, sig, state)
+        return state
+
     # -- makemigrations ------------------------------------------------------------------
 
     def make_migrations(self, app_labels: list[str] | None = None, *, name: str | None = None,
@@ -122,10 +131,14 @@ class Project:
                 raise ConfigError("You must supply at least one app label when using --empty.")
             changes = {label: [self._empty_migration(loader, label, name)] for label in app_labels}
         else:
-            from_state = loader.project_state()
+            from_state = self.history_state(loader)
             to_state = self.current_state()
+            from shoal.migrations.autodetector import MigrationAutodetector
+
             detector = MigrationAutodetector(from_state, to_state, questioner)
             changes = detector.changes(loader.graph, trim_to_apps=set(app_labels) or None, migration_name=name)
+        from shoal.migrations.writer import MigrationWriter
+
         result = MakeMigrationsResult()
         for label, migrations in sorted(changes.items()):
             directory = self.migrations_directory(label, create=not dry_run)
@@ -195,6 +208,33 @@ class Project:
             return [(app_label, None)]
         migration = loader.get_migration_by_prefix(app_label, migration_name)
         return [(app_label, migration.name)]
+
+    def sync_unmigrated(self, database: str = "default") -> list[str]:
+        """Create the missing tables of apps without migrations (``--run-syncdb``).
+
+        Returns the names of the tables created.  Relations may point at
+        models of migrated apps; their tables must exist (run it with migrate).
+        """
+        labels = {a.label for a in self.app_specs if a.migrations_module is None}
+        loader = self.loader()
+        labels |= set(loader.unmigrated_apps)
+        if not labels:
+            return []
+        connection = self.connection(database)
+        full = ProjectState.from_apps(self.registry)
+        existing = set(connection.introspection.table_names())
+        created = []
+        router = self.router()
+        with connection.schema_editor() as editor:
+            editor.router = router
+            for key, model in sorted(full.models.items()):
+                if key[0] not in labels or not model.managed or model.proxy or model.db_table in existing:
+                    continue
+                if not editor.allow_migrate(key[0], model_name=key[1]):
+                    continue
+                editor.create_model(full, model)
+                created.append(model.db_table)
+        return created
 
     # -- sqlmigrate ---------------------------------------------------------------------------
 

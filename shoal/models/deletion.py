@@ -7,7 +7,7 @@ calls them as ``behaviour(collector, field, related_objects)``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from shoal.exceptions import IntegrityError
 
@@ -50,15 +50,26 @@ def RESTRICT(collector: Any, field: Any, sub_objs: Any) -> None:
     collector.add_restricted(field, sub_objs)
 
 
-def SET(value: Any) -> Callable[..., None]:
-    """Set the foreign key to ``value`` (or its result, if callable)."""
+class SET:
+    """``on_delete=SET(value)``: set the foreign key to ``value`` (or its
+    result, if callable).  A class rather than a closure, so that it can be
+    written to migration files, compared, and pickled with migration state."""
 
-    def set_on_delete(collector: Any, field: Any, sub_objs: Any) -> None:
-        new = value() if callable(value) else value
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, collector: Any, field: Any, sub_objs: Any) -> None:
+        new = self.value() if callable(self.value) else self.value
         collector.add_field_update(field, new, sub_objs)
 
-    set_on_delete.deconstruct = lambda: ("shoal.models.SET", (value,), {})  # type: ignore[attr-defined]
-    return set_on_delete
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        return "shoal.models.SET", (self.value,), {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SET) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(("SET", repr(self.value)))
 
 
 def SET_NULL(collector: Any, field: Any, sub_objs: Any) -> None:

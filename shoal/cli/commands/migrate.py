@@ -39,6 +39,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         _print_plan(out, plan)
         return 0
     out.write(out.heading("Operations to perform:"))
+    unmigrated = sorted(executor.loader.unmigrated_apps)
+    if args.run_syncdb and unmigrated:
+        out.write(f"  Synchronize unmigrated apps: {', '.join(unmigrated)}")
     if targets is None:
         labels = sorted(executor.loader.migrated_apps)
         out.write(f"  Apply all migrations: {', '.join(labels) if labels else '(none)'}")
@@ -46,6 +49,12 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         out.write(f"  Unapply all migrations: {targets[0][0]}")
     else:
         out.write(f"  Target specific migration: {targets[0][1]}, from {targets[0][0]}")
+    if args.run_syncdb and unmigrated:
+        out.write(out.heading("Synchronizing apps without migrations:"))
+        out.write("  Creating tables...")
+        for table in proj.sync_unmigrated(args.database):
+            out.write(f"    Creating table {table}")
+        out.write("    Running deferred SQL...")
     out.write(out.heading("Running migrations:"))
     done = executor.migrate(targets, fake=args.fake, fake_initial=args.fake_initial, lock_timeout=args.lock_timeout)
     if not done:
