@@ -66,7 +66,7 @@ class FieldChanges:
                     if self._rename_signature(old, old_field) != self._rename_signature(new, new_field):
                         continue
                     if self.questioner.ask_rename(new.name, old_name, new_name, new_field):
-                        op = operations.RenameField(model_name=new.name, old_name=old_name, new_name=new_name)
+                        op = operations.RenameField(model_name=new.name_lower, old_name=old_name, new_name=new_name)
                         self.add(new_key[0], op, model_key=new_key)
                         self.renamed_fields[new_key, new_name] = old_name
                         removed.remove(old_name)
@@ -92,7 +92,7 @@ class FieldChanges:
             for name, field in old.fields.items():
                 if name in kept_old:
                     continue
-                op = operations.RemoveField(model_name=new.name, name=name)
+                op = operations.RemoveField(model_name=new.name_lower, name=name)
                 planned = self.add(new_key[0], op, model_key=new_key)
                 if field.is_relation:
                     self.unlinks.setdefault(relation_target(old, field), []).append(planned)
@@ -113,7 +113,7 @@ class FieldChanges:
                     field = field.clone()
                     field.default = value
                     preserve_default = False
-                op = operations.AddField(model_name=new.name, name=name, field=field,
+                op = operations.AddField(model_name=new.name_lower, name=name, field=field,
                                          preserve_default=preserve_default)
                 self.add(new_key[0], op, model_key=new_key, needs=needs)
 
@@ -147,7 +147,7 @@ class FieldChanges:
                         new_field = new_field.clone()
                         new_field.default = value
                         preserve_default = False
-                op = operations.AlterField(model_name=new.name, name=name, field=new_field,
+                op = operations.AlterField(model_name=new.name_lower, name=name, field=new_field,
                                            preserve_default=preserve_default)
                 planned = self.add(new_key[0], op, model_key=new_key, needs=needs)
                 if old_field.is_relation:

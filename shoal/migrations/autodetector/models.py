@@ -147,7 +147,7 @@ class ModelChanges:
             for fname in deferred[key]:
                 field = model.fields[fname]
                 target = relation_target(model, field)
-                op = operations.AddField(model_name=model.name, name=fname, field=field)
+                op = operations.AddField(model_name=model.name_lower, name=fname, field=field)
                 self.add(key[0], op, model_key=key, needs=self.need_for_target(key[0], target, field))
 
     # -- deleted ------------------------------------------------------------------
@@ -178,7 +178,7 @@ class ModelChanges:
                 if field.is_relation and not field.many_to_many:
                     target = relation_target(model, field)
                     if target in gone_set and target != key and target not in self.deleters and key not in edges[target]:
-                        op = operations.RemoveField(model_name=model.name, name=fname)
+                        op = operations.RemoveField(model_name=model.name_lower, name=fname)
                         self.add(key[0], op, model_key=key)
             op = operations.DeleteModel(name=model.name)
             self.deleters[key] = self.add(key[0], op, model_key=key, needs=needs)

@@ -26,16 +26,16 @@ class OptionChanges:
             old, new = self.from_state.models[old_key], self.to_state.models[new_key]
             app = new_key[0]
             if old.options.get("db_table") != new.options.get("db_table"):
-                self.add(app, operations.AlterModelTable(name=new.name, table=new.options.get("db_table")), new_key)
+                self.add(app, operations.AlterModelTable(name=new.name_lower, table=new.options.get("db_table")), new_key)
             if (old.options.get("db_table_comment") or None) != (new.options.get("db_table_comment") or None):
-                self.add(app, operations.AlterModelTableComment(name=new.name, table_comment=new.options.get("db_table_comment")), new_key)
+                self.add(app, operations.AlterModelTableComment(name=new.name_lower, table_comment=new.options.get("db_table_comment")), new_key)
             keys = operations.AlterModelOptions.ALTER_OPTION_KEYS
             old_opts = {k: v for k, v in old.options.items() if k in keys}
             new_opts = {k: v for k, v in new.options.items() if k in keys}
             if old_opts != new_opts:
-                self.add(app, operations.AlterModelOptions(name=new.name, options=new_opts), new_key)
+                self.add(app, operations.AlterModelOptions(name=new.name_lower, options=new_opts), new_key)
             if old.managers != new.managers:
-                self.add(app, operations.AlterModelManagers(name=new.name, managers=new.managers), new_key)
+                self.add(app, operations.AlterModelManagers(name=new.name_lower, managers=new.managers), new_key)
             self.generate_altered_together(app, new_key, old, new)
             self.generate_index_and_constraint_changes(app, new_key, old, new)
 
@@ -47,15 +47,15 @@ class OptionChanges:
             after = {item.name: item for item in new.options.get(option, [])}
             for name, item in before.items():
                 if name not in after or after[name] != item:
-                    self.add(app, remove(model_name=new.name, name=name), key)
+                    self.add(app, remove(model_name=new.name_lower, name=name), key)
             for name, item in after.items():
                 if name not in before or before[name] != item:
                     kwarg = "index" if option == "indexes" else "constraint"
-                    self.add(app, add(model_name=new.name, **{kwarg: item}), key)
+                    self.add(app, add(model_name=new.name_lower, **{kwarg: item}), key)
 
     def generate_altered_together(self, app: str, key: Key, old: Any, new: Any) -> None:
         """unique_together changes."""
         before = set(old.options.get("unique_together") or ())
         after = set(new.options.get("unique_together") or ())
         if before != after:
-            self.add(app, operations.AlterUniqueTogether(name=new.name, unique_together=after), key)
+            self.add(app, operations.AlterUniqueTogether(name=new.name_lower, unique_together=after), key)
