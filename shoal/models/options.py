@@ -47,6 +47,8 @@ def normalize_together(value: Any) -> tuple[tuple[str, ...], ...]:
     """``("a", "b")`` or ``[("a", "b")]`` -> ``(("a", "b"),)``."""
     if not value:
         return ()
+    if isinstance(value, (set, frozenset)):
+        value = sorted(value)
     if not isinstance(value, (tuple, list)):
         raise ImproperlyConfigured(f"unique_together must be a list of field-name tuples, not {value!r}.")
     first = next(iter(value))
