@@ -1,0 +1,1 @@
+"""MySQL / MariaDB backend (PyMySQL, imported only when connecting)."""

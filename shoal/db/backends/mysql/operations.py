@@ -1,0 +1,48 @@
+"""MySQL / MariaDB SQL snippets and value conversion."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shoal.db.backends.base.operations import BaseDatabaseOperations
+
+if TYPE_CHECKING:
+    from .connection import DatabaseWrapper
+
+__all__ = ["DatabaseOperations"]
+
+
+class DatabaseOperations(BaseDatabaseOperations):
+    """MySQL: backtick quoting, 64-character names, ``LIKE BINARY`` for case-sensitive matches."""
+
+    connection: DatabaseWrapper
+    quote_char = "`"
+    no_limit_value = "18446744073709551615"
+
+    def max_name_length(self) -> int:
+        """Identifiers are at most 64 characters."""
+        return 64
+
+    def insert_default_values_sql(self, table: str) -> str:
+        """MySQL spells DEFAULT VALUES as ``() VALUES ()``."""
+        return f"INSERT INTO {self.quote_name(table)} () VALUES ()"
+
+    def _like_sql(self, lhs: str) -> str:
+        # The default collations are case-insensitive; BINARY compares bytes.
+        return f"{lhs} LIKE BINARY %s"
+
+    def _ilike_sql(self, lhs: str) -> str:
+        return f"{lhs} LIKE %s"
+
+    def regex_lookup(self, lhs: str, case_sensitive: bool = True) -> str:
+        """REGEXP (MariaDB, PCRE) or REGEXP_LIKE with a match type (MySQL 8)."""
+        if self.connection.is_mariadb:
+            return f"{lhs} REGEXP BINARY %s" if case_sensitive else f"{lhs} REGEXP %s"
+        return f"REGEXP_LIKE({lhs}, %s, '{'c' if case_sensitive else 'i'}')"
+
+    def _quote_string(self, text: str) -> str:
+        # Backslash is an escape character in MySQL string literals.
+        return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    def _adapt_BooleanField(self, value: Any) -> Any:
+        return int(bool(value))

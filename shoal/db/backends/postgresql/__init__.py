@@ -1,0 +1,1 @@
+"""PostgreSQL backend (psycopg 3, imported only when connecting)."""

@@ -1,0 +1,1 @@
+"""SQLite backend (the standard library's sqlite3 driver, imported lazily)."""
