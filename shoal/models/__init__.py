@@ -31,3 +31,9 @@ __all__ = [
     "OneToOneField", "ManyToManyField", "Index", "UniqueConstraint", "CheckConstraint",
     "BaseConstraint",
 ]
+
+# -- Added by the ORM author (query helpers); the lead may fold these into the lists above. --
+from shoal.models.query_utils import F, Q  # noqa: E402
+from shoal.models.query import QuerySet  # noqa: E402
+
+__all__ += ["Q", "F", "QuerySet"]

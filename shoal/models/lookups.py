@@ -58,7 +58,7 @@ def db_value(field: Any, value: Any, connection: Any) -> Any:
 def _rhs(compiler: "Compiler", field: Any, value: Any) -> tuple[str, list[Any]]:
     if isinstance(value, (F, CombinedExpression, Value)):
         return compiler.compile_expression(value, field)
-    return "%s", [db_value(field, value, compiler.connection)]
+    return "%s", [compiler.prep(field, value)]
 
 
 def _comparison(op: str) -> Lookup:
@@ -98,7 +98,7 @@ def _in(compiler: "Compiler", lhs: str, field: Any, value: Any) -> tuple[str, li
     params: list[Any] = []
     seen: set[Any] = set()
     for item in values:
-        prepared = db_value(field, item, compiler.connection)
+        prepared = compiler.prep(field, item)
         try:
             if prepared in seen:
                 continue
@@ -114,8 +114,7 @@ def _range(compiler: "Compiler", lhs: str, field: Any, value: Any) -> tuple[str,
         low, high = value
     except (TypeError, ValueError):
         raise ValueError(f"The __range lookup needs a (low, high) pair, not {value!r}.") from None
-    conn = compiler.connection
-    return f"{lhs} BETWEEN %s AND %s", [db_value(field, low, conn), db_value(field, high, conn)]
+    return f"{lhs} BETWEEN %s AND %s", [compiler.prep(field, low), compiler.prep(field, high)]
 
 
 def _pattern(name: str) -> Lookup:

@@ -140,6 +140,8 @@ class Options:
     @property
     def fields(self) -> list[Any]:
         """Concrete and relation fields, parents' first (multi-table inheritance)."""
+        if self.proxy and self.concrete_model is not None and self.concrete_model is not self.model:
+            return self.concrete_model._meta.fields
         out: list[Any] = []
         for parent in self.get_parent_list():
             out.extend(parent._meta.local_fields)
@@ -152,6 +154,8 @@ class Options:
 
     @property
     def many_to_many(self) -> list[Any]:
+        if self.proxy and self.concrete_model is not None and self.concrete_model is not self.model:
+            return self.concrete_model._meta.many_to_many
         out: list[Any] = []
         for parent in self.get_parent_list():
             out.extend(parent._meta.local_many_to_many)

@@ -40,8 +40,17 @@ class Q:
         if not self:
             return other.copy() if isinstance(other, Q) else other
         out = Q(_connector=connector)
-        out.children = [self, other]
+        out._absorb(self)
+        out._absorb(other)
         return out
+
+    def _absorb(self, other: Any) -> None:
+        # A plain (un-negated) node of the same connector, or of one child,
+        # dissolves into this one, so Q(a=1) | Q(b=2) has the children a, b.
+        if isinstance(other, Q) and not other.negated and (other.connector == self.connector or len(other) == 1):
+            self.children.extend(other.children)
+        else:
+            self.children.append(other)
 
     def __or__(self, other: Any) -> "Q":
         return self._combine(other, self.OR)

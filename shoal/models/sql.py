@@ -60,10 +60,30 @@ def get_connection(model: Any, using: str | None = None, write: bool = False) ->
     from shoal.db.connections import connections
 
     if using is None:
-        router = getattr(connections, "router", None)
+        router = _router()
         if router is not None:
             using = router.db_for_write(model) if write else router.db_for_read(model)
     return connections[using or "default"]
+
+
+_routers: dict[tuple[Any, ...], Any] = {}
+
+
+def _router() -> Any:
+    """The configured routers (``[tool.shoal] routers``), or None when there are none."""
+    from shoal.conf import settings
+
+    if not settings.configured:
+        return None
+    names = tuple(settings.get().routers or ())
+    if not names:
+        return None
+    router = _routers.get(names)
+    if router is None:
+        from shoal.db.router import ConnectionRouter
+
+        router = _routers[names] = ConnectionRouter(list(names))
+    return router
 
 
 def concrete(model: Any) -> Any:
@@ -172,6 +192,12 @@ class Compiler:
     def col(self, alias: str, field: Any) -> str:
         return f"{self.qn(alias)}.{self.qn(field.column)}"
 
+    def prep(self, field: Any, value: Any) -> Any:
+        """``value`` as the query parameter for ``field``'s column."""
+        from shoal.models.lookups import db_value
+
+        return db_value(field, value, self.connection)
+
     def from_sql(self) -> str:
         table = self.model._meta.db_table
         out = [self.qn(table) if self.base_alias == table else f"{self.qn(table)} {self.qn(self.base_alias)}"]
@@ -215,8 +241,7 @@ class Compiler:
                     break
             owner_alias = self.field_alias(model, alias, field)
             target = concrete(_related(field))
-            alias = self.join(owner_alias, target._meta.db_table, field.column,
-                              self._target_column(target, tfield))
+            alias = self.join(owner_alias, target._meta.db_table, field.column, tfield.column)
             nullable = nullable or bool(field.null)
             model = target
             field = None
@@ -230,9 +255,6 @@ class Compiler:
             raise FieldDoesNotExist(f"Unsupported lookup '{'__'.join(lookups)}' in '{path}' on "
                                     f"{model._meta.object_name}.{field.name}; shoal's ORM has no transforms.")
         return _Resolved(alias, field, lookups, nullable, model)
-
-    def _target_column(self, target: Any, tfield: Any) -> str:
-        return tfield.column
 
     # -- conditions ------------------------------------------------------------
 
@@ -317,10 +339,7 @@ class Compiler:
                                         "cannot use in an expression.")
             return self.col(res.alias, res.field), []
         if isinstance(expr, Value):
-            from shoal.models.lookups import db_value
-
-            value = db_value(field, expr.value, self.connection) if field is not None else expr.value
-            return "%s", [value]
+            return "%s", [self.prep(field, expr.value) if field is not None else expr.value]
         if isinstance(expr, CombinedExpression):
             lsql, lp = self.compile_expression(expr.lhs, field)
             rsql, rp = self.compile_expression(expr.rhs, field)

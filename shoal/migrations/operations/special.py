@@ -203,13 +203,22 @@ class RunPython(Operation):
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: ProjectState, to_state: ProjectState) -> None:
         if schema_editor.allow_migrate(app_label, **self.hints):
-            self.code(from_state.apps, schema_editor)
+            self._call(self.code, from_state, schema_editor)
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: ProjectState, to_state: ProjectState) -> None:
         if self.reverse_code is None:
             raise IrreversibleError(f"You cannot reverse this operation: {self.describe()} has no reverse_code.")
         if schema_editor.allow_migrate(app_label, **self.hints):
-            self.reverse_code(from_state.apps, schema_editor)
+            self._call(self.reverse_code, from_state, schema_editor)
+
+    @staticmethod
+    def _call(code: Callable[..., Any], state: ProjectState, schema_editor: Any) -> None:
+        """Run user code with historical models bound to the migration's connection
+        (so its queries join the migration's transaction, on the right database)."""
+        from shoal.migrations.historical import bind_connection
+
+        with bind_connection(schema_editor.connection):
+            code(state.apps, schema_editor)
 
     def describe(self) -> str:
         return "Raw Python operation"
