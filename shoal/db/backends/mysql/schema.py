@@ -1,0 +1,166 @@
+"""MySQL / MariaDB schema editor.
+
+DDL commits implicitly on MySQL, so a migration is not one transaction there
+(``can_rollback_ddl`` is false and the editor opens none).  Differences from
+the base: a column is changed with one ``MODIFY`` carrying its whole
+definition; foreign keys are not deferrable and InnoDB indexes their columns
+itself (so shoal adds no second index); text/blob/json columns take no plain
+literal DEFAULT on MySQL (the ``(expression)`` form is used) and cannot be
+indexed without a prefix (so ``db_index`` on them is skipped, as Django does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from shoal.db.backends.base.schema import BaseDatabaseSchemaEditor
+from shoal.models.fields import Field
+
+if TYPE_CHECKING:
+    from shoal.db.backends.base.schema_columns import ColumnParams
+
+__all__ = ["DatabaseSchemaEditor"]
+
+_LIMITED_TYPES = ("tinyblob", "blob", "mediumblob", "longblob", "tinytext", "text", "mediumtext", "longtext", "json")
+
+
+def is_limited_type(params: ColumnParams) -> bool:
+    """Text, blob and JSON columns: no plain DEFAULT on MySQL, no index without a prefix."""
+    return params.type.split("(")[0].strip().lower() in _LIMITED_TYPES
+
+
+class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+    """MySQL/MariaDB DDL; see the module docstring."""
+
+    sql_rename_table = "RENAME TABLE {old_table} TO {new_table}"
+    sql_delete_column = "ALTER TABLE {table} DROP COLUMN {column}"
+    sql_delete_unique = "ALTER TABLE {table} DROP INDEX {name}"
+    sql_delete_fk = "ALTER TABLE {table} DROP FOREIGN KEY {name}"
+    sql_delete_index = "DROP INDEX {name} ON {table}"
+    sql_delete_pk = "ALTER TABLE {table} DROP PRIMARY KEY"
+    sql_create_fk = (
+        "ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) "
+        "REFERENCES {to_table} ({to_column}){deferrable}"
+    )
+    sql_rename_index = "ALTER TABLE {table} RENAME INDEX {old_name} TO {new_name}"
+    sql_modify_column = "ALTER TABLE {table} MODIFY {column} {definition}"
+    sql_alter_table_comment = "ALTER TABLE {table} COMMENT = {comment}"
+    sql_alter_column_comment = None
+    sql_fk_deferrable = ""
+
+    def __init__(self, connection: Any, collect_sql: bool = False, atomic: bool = True) -> None:
+        super().__init__(connection, collect_sql=collect_sql, atomic=atomic)
+        self._checks_in_modify: set[tuple[str, str]] = set()
+
+    @property
+    def is_mariadb(self) -> bool:
+        """MariaDB or MySQL (from the server once connected, else from the URL)."""
+        return bool(getattr(self.connection, "is_mariadb", False))
+
+    @property
+    def sql_delete_check(self) -> str:  # type: ignore[override]
+        if self.is_mariadb:
+            return "ALTER TABLE {table} DROP CONSTRAINT {name}"
+        return "ALTER TABLE {table} DROP CHECK {name}"
+
+    # ------------------------------------------------------------------ columns
+
+    def inline_comment_sql(self, comment: str) -> str:
+        return f" COMMENT {self.quote_value(comment)}"
+
+    def _comment_literal(self, comment: str | None) -> str:
+        return self.quote_value(comment or "")
+
+    def default_clause(self, params: ColumnParams, literal: str) -> str:
+        if is_limited_type(params) and not self.is_mariadb:
+            return f"DEFAULT ({literal})"
+        return f"DEFAULT {literal}"
+
+    def add_column_fk_sql(self, table: str, field: Field, params: ColumnParams) -> str:
+        """The FK goes in the same ALTER TABLE as the column."""
+        if params.fk is None or not self.connection.features.supports_foreign_keys:
+            return ""
+        to_table, to_column = params.fk
+        name = self.fk_name(table, params.column, to_table, to_column)
+        return (
+            f", ADD CONSTRAINT {self.quote_name(name)} FOREIGN KEY ({self.quote_name(params.column)}) "
+            f"REFERENCES {self.quote_name(to_table)} ({self.quote_name(to_column)})"
+        )
+
+    def field_should_be_indexed(self, field: Field, params: ColumnParams) -> bool:
+        """InnoDB indexes FK columns itself; text/blob columns need a prefix length."""
+        if not super().field_should_be_indexed(field, params):
+            return False
+        if params.fk is not None:
+            return False
+        return not is_limited_type(params)
+
+    def inline_constraint_name(self, table: str, column: str, kind: str) -> str:
+        if kind == "pkey":
+            return "PRIMARY"
+        if kind == "check" and not self.is_mariadb:
+            return f"{table}_chk_1"
+        return column  # MariaDB/MySQL name an inline UNIQUE (and MariaDB a column CHECK) after the column
+
+    def drop_column_check(self, table: str, column: str) -> None:
+        if not self.is_mariadb:
+            super().drop_column_check(table, column)
+            return
+        # MariaDB: a CHECK written in the column definition is named after the
+        # column and cannot be dropped by name; the MODIFY that follows (the
+        # type changes with the CHECK) rewrites the column without it.
+        if self.collect_sql:
+            return
+        for name in self.existing_names(table, None, [column], check=True):
+            if name != column:
+                self.execute(self.sql_delete_check.format(table=self.quote_name(table), name=self.quote_name(name)))
+
+    def add_column_check(self, table: str, params: ColumnParams) -> None:
+        if (table, params.column) in self._checks_in_modify:
+            self._checks_in_modify.discard((table, params.column))
+            return
+        super().add_column_check(table, params)
+
+    def drop_primary_key(self, table: str) -> None:
+        self.execute(self.sql_delete_pk.format(table=self.quote_name(table)))
+
+    def drop_unique(self, table: str, column: str, new_p: ColumnParams) -> None:
+        # A foreign key needs an index on its column; give it a plain one
+        # before its unique index goes (OneToOneField -> ForeignKey).
+        if new_p.fk is not None and new_p.column == column:
+            self.execute(self._create_index_sql(table, [column]))
+        super().drop_unique(table, column, new_p)
+
+    def alter_column(
+        self,
+        table: str,
+        old_field: Field,
+        new_field: Field,
+        old_p: ColumnParams,
+        new_p: ColumnParams,
+        type_changed: bool,
+    ) -> None:
+        """One MODIFY with the full new definition (MySQL has no partial ALTER COLUMN)."""
+        null_changed = old_p.null != new_p.null
+        changed = type_changed or null_changed or old_p.db_default != new_p.db_default or old_p.comment != new_p.comment
+        if not (changed or (self.is_mariadb and old_p.check != new_p.check)):
+            return
+        if old_p.null and not new_p.null:
+            self.fill_nulls(table, new_field, new_p)
+        if type_changed or null_changed:
+            self.note(
+                "copy" if type_changed else "rebuild",
+                table,
+                f"MODIFY {new_p.column} ({old_p.type} -> {new_p.type}) rebuilds the table",
+            )
+        definition = self.column_sql(None, None, new_field, new_p, constraints=False)  # type: ignore[arg-type]
+        if self.is_mariadb and new_p.check and self.connection.features.supports_column_check_constraints:
+            # MariaDB keeps a column CHECK inside the column definition, so MODIFY
+            # would drop it: write it again (add_column_check then skips it).
+            definition += " " + self.sql_check_constraint.format(check=new_p.check)
+            self._checks_in_modify.add((table, new_p.column))
+        self.execute(
+            self.sql_modify_column.format(
+                table=self.quote_name(table), column=self.quote_name(new_p.column), definition=definition
+            )
+        )

@@ -1,0 +1,236 @@
+"""The SQLite table rebuild: everything SQLite cannot ALTER.
+
+SQLite's ALTER TABLE only renames and adds/drops plain columns, so any other
+change is done the way the SQLite manual prescribes, inside the migration's
+transaction (or its own savepoint), with foreign-key enforcement off:
+
+1. create ``new__<table>`` with the new definition;
+2. carry the AUTOINCREMENT counter over (``sqlite_sequence``), so ids of
+   deleted rows are never handed out again;
+3. copy the rows (``INSERT INTO new__t (...) SELECT ... FROM t``), mapping
+   renamed columns and filling new or newly NOT NULL ones with their default;
+4. save and drop the views that mention the table; save its triggers and any
+   index that the model does not know about (made by RunSQL);
+5. drop the old table -- with enforcement off this never fires ON DELETE
+   CASCADE in other tables -- and rename the new one into place, with
+   ``legacy_alter_table`` on so the rest of the schema is not re-parsed;
+   foreign keys of other tables name the table, so they point at it again;
+6. create the model's indexes, then the saved triggers, indexes and views;
+7. ``PRAGMA foreign_key_check`` on the table: a violation raises
+   IntegrityError and the migration rolls back.
+
+In collect mode (no connection) steps that need to read the database (4, 7)
+are left out; the SQL shown is exactly what runs otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from shoal.db.ddl_references import Statement
+from shoal.exceptions import DatabaseError, IntegrityError
+from shoal.models.fields import Field
+
+if TYPE_CHECKING:
+    from shoal.migrations.state import ModelState, ProjectState
+
+    from .schema import DatabaseSchemaEditor
+
+__all__ = ["rebuild_table", "foreign_key_violations"]
+
+TEMP_PREFIX = "new__"
+
+
+def rebuild_table(
+    editor: DatabaseSchemaEditor,
+    state: ProjectState,
+    model: ModelState,
+    *,
+    old_model: ModelState,
+    fields: dict[str, Field],
+    copy: dict[str, tuple[str, list[Any]]],
+    reason: str,
+) -> None:
+    """Rebuild ``model``'s table so that it has exactly ``fields``.
+
+    ``old_model`` describes the table as it is now (its index names are
+    recognised as the model's own); ``copy`` maps each new column that takes
+    data to ``(select expression, params)`` over the old table.
+    """
+    table = model.db_table
+    temp_name = TEMP_PREFIX + table
+    temp = model.clone()
+    temp.fields = dict(fields)
+    temp.options["db_table"] = temp_name
+    qn = editor.quote_name
+
+    with _transaction(editor):
+        saved = None
+        if not editor.collect_sql:
+            own = editor.model_index_names(state, old_model), editor.model_index_shapes(state, old_model)
+            saved = _SavedSchema.read(editor, table, *own)
+        editor.note("rebuild", table, reason)
+        editor.execute(editor.table_sql(state, temp))
+        editor.deferred_sql.extend(editor.model_indexes_sql(state, temp))
+        if editor.has_autoincrement(temp):
+            editor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT %s, seq FROM sqlite_sequence WHERE name = %s",
+                [temp_name, table],
+            )
+        if copy:
+            columns = ", ".join(qn(c) for c in copy)
+            exprs = ", ".join(expr for expr, _ in copy.values())
+            params = [p for _, ps in copy.values() for p in ps]
+            editor.execute(f"INSERT INTO {qn(temp_name)} ({columns}) SELECT {exprs} FROM {qn(table)}", params or None)
+        if saved is not None:
+            for name, _sql, _valid in saved.views:
+                editor.execute(f"DROP VIEW {qn(name)}")
+        editor.execute(editor.sql_delete_table.format(table=qn(table)))
+        editor.deferred_sql = [
+            s for s in editor.deferred_sql if not (isinstance(s, Statement) and s.references_table(table))
+        ]
+        editor.execute("PRAGMA legacy_alter_table = ON")
+        editor.execute(editor.sql_rename_table.format(old_table=qn(temp_name), new_table=qn(table)))
+        editor.execute("PRAGMA legacy_alter_table = OFF")
+        for sql in editor.deferred_sql:
+            if isinstance(sql, Statement):
+                sql.rename_table_references(temp_name, table)
+        editor.run_deferred_sql()
+        if saved is not None:
+            saved.restore(editor, table)
+            violations = foreign_key_violations(editor.connection, table)
+            if violations:
+                raise IntegrityError(_violation_message(violations[0], len(violations), reason))
+
+
+@contextmanager
+def _transaction(editor: DatabaseSchemaEditor) -> Iterator[None]:
+    """The rebuild is all-or-nothing even outside an atomic migration."""
+    if editor.collect_sql:
+        yield
+        return
+    on = editor.connection.fetchone("PRAGMA foreign_keys")
+    if on and on[0]:
+        raise DatabaseError(
+            "Cannot rebuild a SQLite table while foreign-key enforcement is on: dropping the old table would "
+            "fire ON DELETE CASCADE. Foreign keys are switched off when the schema editor opens outside a "
+            "transaction; do not open the schema editor inside connection.atomic()."
+        )
+    with editor.connection.atomic():
+        yield
+
+
+class _SavedSchema:
+    """Views, triggers and foreign indexes of a table, kept across its rebuild."""
+
+    def __init__(self) -> None:
+        self.views: list[tuple[str, str, bool]] = []  # (name, sql, was usable)
+        self.triggers: list[tuple[str, str]] = []
+        self.indexes: list[tuple[str, str, tuple[Any, ...]]] = []  # (name, sql, shape)
+
+    @classmethod
+    def read(
+        cls, editor: DatabaseSchemaEditor, table: str, own_indexes: set[str], own_shapes: set[tuple[Any, ...]]
+    ) -> _SavedSchema:
+        """Save what the rebuild would lose.  An index is the model's own (and is
+        recreated from the model, not saved) if it has one of the model's index
+        names, or the same columns and uniqueness as one of the model's indexes
+        (an index named after a column that was renamed since)."""
+        saved = cls()
+        conn = editor.connection
+        mention = re.compile(r'(?<![\w$])["`\[]?' + re.escape(table) + r'["`\]]?(?![\w$])', re.IGNORECASE)
+        rows = conn.fetchall(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND type IN ('view', 'trigger', 'index') ORDER BY rowid"
+        )
+        own = {n.lower() for n in own_indexes}
+        shapes = _index_shapes(editor, table)
+        for kind, name, tbl_name, sql in rows:
+            if kind == "view" and mention.search(sql):
+                saved.views.append((name, sql, _view_usable(editor, name)))
+            elif kind == "trigger" and tbl_name.lower() == table.lower():
+                saved.triggers.append((name, sql))
+            elif kind == "index" and tbl_name.lower() == table.lower() and name.lower() not in own:
+                shape = shapes.get(name, ((), False, None))
+                if shape[:2] not in own_shapes or shape[2] is not None:
+                    saved.indexes.append((name, sql, shape))
+        return saved
+
+    def restore(self, editor: DatabaseSchemaEditor, table: str) -> None:
+        conn = editor.connection
+        present = {
+            r[0].lower()
+            for r in conn.fetchall(
+                "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = %s", [table]
+            )
+        }
+        existing = set(_index_shapes(editor, table).values())
+        for name, sql, shape in self.indexes:
+            if name.lower() in present or shape in existing:
+                continue
+            try:
+                editor.execute(sql)
+            except DatabaseError as exc:
+                editor.note("rebuild", table, f"index {name} (not declared on the model) could not be kept: {exc}")
+        for name, sql in self.triggers:
+            if name.lower() in present:
+                continue
+            try:
+                editor.execute(sql)
+            except DatabaseError as exc:
+                raise DatabaseError(
+                    f"Rebuilding table {table!r}: its trigger {name!r} no longer fits the new table ({exc}). "
+                    "Drop or change the trigger with a RunSQL before this operation."
+                ) from exc
+        for name, sql, was_usable in self.views:
+            editor.execute(sql)
+            if was_usable and not _view_usable(editor, name):
+                raise DatabaseError(
+                    f"Rebuilding table {table!r} would break view {name!r}, which uses a column that is "
+                    "removed or renamed. Drop or change the view with a RunSQL before this operation."
+                )
+
+
+def _index_shapes(editor: DatabaseSchemaEditor, table: str) -> dict[str, tuple[Any, ...]]:
+    """index name -> (columns, unique, condition) of the table's indexes."""
+    found = editor.connection.introspection.get_constraints(table)
+    return {n: (tuple(i.columns), bool(i.unique), i.condition) for n, i in found.items() if i.index}
+
+
+def _view_usable(editor: DatabaseSchemaEditor, name: str) -> bool:
+    try:
+        editor.connection.fetchall(f"SELECT * FROM {editor.quote_name(name)} LIMIT 0")
+    except DatabaseError:
+        return False
+    return True
+
+
+def foreign_key_violations(connection: Any, table: str | None = None) -> list[tuple[str, int, str, str, Any]]:
+    """``(table, rowid, column, parent, value)`` for each row whose foreign key points nowhere."""
+    qn = connection.ops.quote_name
+    pragma = f"PRAGMA foreign_key_check({qn(table)})" if table else "PRAGMA foreign_key_check"
+    out = []
+    for child, rowid, parent, fkid in connection.fetchall(pragma):
+        column, value = "?", None
+        for row in connection.fetchall(f"PRAGMA foreign_key_list({qn(child)})"):
+            if row[0] == fkid:
+                column = row[3]
+                break
+        if rowid is not None and column != "?":
+            found = connection.fetchone(f"SELECT {qn(column)} FROM {qn(child)} WHERE rowid = %s", [rowid])
+            value = found[0] if found else None
+        out.append((child, rowid, column, parent, value))
+    return out
+
+
+def _violation_message(first: tuple[str, int, str, str, Any], count: int, reason: str) -> str:
+    child, rowid, column, parent, value = first
+    more = f" ({count - 1} more)" if count > 1 else ""
+    return (
+        f"Foreign key violation after {reason}: row rowid={rowid} of table {child!r} has {column} = {value!r}, "
+        f"which matches no row of {parent!r}{more}. Fix or delete those rows (e.g. in a RunPython before this "
+        "operation); the migration was rolled back."
+    )

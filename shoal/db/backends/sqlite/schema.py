@@ -1,0 +1,292 @@
+"""SQLite schema editor: plain ALTERs where SQLite has them, the rebuild otherwise.
+
+SQLite keeps foreign keys in the CREATE TABLE (inline ``REFERENCES``), has
+no ALTER COLUMN, and cannot add constraints to a table; those changes go
+through :func:`~shoal.db.backends.sqlite.rebuild.rebuild_table`.  The editor
+switches foreign-key enforcement off before its transaction opens (the pragma
+is ignored inside a transaction), checks every foreign key before the
+transaction commits, and switches enforcement back on afterwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from shoal.db.backends.base.schema import BaseDatabaseSchemaEditor
+from shoal.db.ddl_references import Statement
+from shoal.exceptions import IntegrityError
+from shoal.models.fields import Field
+
+from .rebuild import foreign_key_violations, rebuild_table
+
+if TYPE_CHECKING:
+    from shoal.db.backends.base.schema_columns import ColumnParams
+    from shoal.migrations.state import ModelState, ProjectState
+
+__all__ = ["DatabaseSchemaEditor"]
+
+
+class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+    """SQLite DDL; see the module docstring."""
+
+    sql_delete_table = "DROP TABLE {table}"
+    sql_create_inline_fk = "REFERENCES {to_table} ({to_column}){deferrable}"
+    sql_create_unique = "CREATE UNIQUE INDEX {name} ON {table} ({columns})"
+    sql_delete_unique = "DROP INDEX {name}"
+    sql_delete_column = "ALTER TABLE {table} DROP COLUMN {column}"
+    sql_alter_table_comment = None
+    sql_rename_index = None  # no ALTER INDEX ... RENAME: drop and create
+    sql_alter_column_comment = None
+
+    def __init__(self, connection: Any, collect_sql: bool = False, atomic: bool = True) -> None:
+        super().__init__(connection, collect_sql=collect_sql, atomic=atomic)
+        self._restore_fks = False
+
+    # ------------------------------------------------------------------ context
+
+    def _prepare_connection(self) -> None:
+        if self.connection.in_atomic_block:
+            return  # the pragma would be ignored; rebuilds will refuse to run
+        row = self.connection.fetchone("PRAGMA foreign_keys")
+        if row and row[0]:
+            self.connection.execute("PRAGMA foreign_keys = OFF")
+            self._restore_fks = True
+
+    def _restore_connection(self) -> None:
+        if self._restore_fks:
+            self._restore_fks = False
+            self.connection.execute("PRAGMA foreign_keys = ON")
+
+    def _before_commit(self) -> None:
+        """Enforcement was off during the migration: check every foreign key now."""
+        if not self._restore_fks:
+            return
+        violations = foreign_key_violations(self.connection)
+        if violations:
+            child, rowid, column, parent, value = violations[0]
+            more = f" ({len(violations) - 1} more)" if len(violations) > 1 else ""
+            raise IntegrityError(
+                f"Foreign key violation: row rowid={rowid} of table {child!r} has {column} = {value!r}, which "
+                f"matches no row of {parent!r}{more}. Fix or delete those rows; the migration was rolled back."
+            )
+
+    # ------------------------------------------------------------------ helpers
+
+    def has_autoincrement(self, model: ModelState) -> bool:
+        """Whether the table's primary key is an AUTOINCREMENT column."""
+        pk = model.pk
+        return pk is not None and not pk.is_relation and "AUTOINCREMENT" in (pk.db_type_suffix(self.connection) or "")
+
+    def model_index_names(self, state: ProjectState, model: ModelState) -> set[str]:
+        """Names of the indexes shoal creates for ``model`` (the rest are kept in rebuilds)."""
+        table = model.db_table
+        names = set()
+        for field in self.concrete_fields(model):
+            if self.field_should_be_indexed(field, self.column_params(state, model, field)):
+                names.add(self.make_index_name(table, [self.col(field)]))
+        for group in model.options.get("unique_together") or ():
+            names.add(self.make_index_name(table, [self._column_of(model, n) for n in group], "_uniq"))
+        for index in model.options.get("indexes") or ():
+            names.add(index.name)
+        for constraint in model.options.get("constraints") or ():
+            if self.is_unique_constraint(constraint) and self.unique_is_index(constraint):
+                names.add(constraint.name)
+        return names
+
+    def model_index_shapes(self, state: ProjectState, model: ModelState) -> set[tuple[Any, ...]]:
+        """(columns, unique) of the field indexes and unique_together of ``model``."""
+        shapes: set[tuple[Any, ...]] = set()
+        for field in self.concrete_fields(model):
+            if self.field_should_be_indexed(field, self.column_params(state, model, field)):
+                shapes.add(((self.col(field),), False))
+        for group in model.options.get("unique_together") or ():
+            shapes.add((tuple(self._column_of(model, n) for n in group), True))
+        return shapes
+
+    def _rebuild(
+        self,
+        state: ProjectState,
+        model: ModelState,
+        old_model: ModelState,
+        fields: dict[str, Field],
+        copy: dict[str, tuple[str, list[Any]]],
+        reason: str,
+    ) -> None:
+        rebuild_table(self, state, model, old_model=old_model, fields=fields, copy=copy, reason=reason)
+
+    def _plain_copy(self, fields: dict[str, Field], skip: str | None = None) -> dict[str, tuple[str, list[Any]]]:
+        return {
+            self.col(f): (self.quote_name(self.col(f)), [])
+            for name, f in fields.items()
+            if not f.many_to_many and name != skip
+        }
+
+    def _fill_expression(self, field: Field, params: ColumnParams, source: str | None) -> tuple[str, list[Any]] | None:
+        """How a new/altered column gets its value: from ``source`` (a column) or
+        its default; None leaves it to the column's DEFAULT (or NULL)."""
+        default = None if params.db_default is not None else self.effective_default(field)
+        if source is None:
+            return ("%s", [default]) if default is not None else None
+        src = self.quote_name(source)
+        if not params.null:
+            if params.db_default is not None:
+                return f"coalesce({src}, {params.db_default})", []
+            if default is not None:
+                return f"coalesce({src}, %s)", [default]
+        return src, []
+
+    def rebuild(self, state: ProjectState, model: ModelState, reason: str = "table rebuild") -> None:
+        """Rebuild ``model``'s table from its own definition (e.g. after a target's type changed)."""
+        fields = {n: f for n, f in model.fields.items() if not f.many_to_many}
+        self._rebuild(state, model, model, fields, self._plain_copy(fields), reason)
+
+    # ------------------------------------------------------------------ fields
+
+    def add_field(self, state: ProjectState, model: ModelState, field: Field) -> None:
+        """ADD COLUMN for a nullable column without default; otherwise the rebuild."""
+        if field.many_to_many:
+            super().add_field(state, model, field)
+            return
+        params = self.column_params(state, model, field)
+        plain = (
+            not params.primary_key
+            and not params.unique
+            and self.effective_default(field) is None
+            and (params.null or params.db_default is not None)
+        )
+        if plain:
+            super().add_field(state, model, field)
+            return
+        fields = {n: (field if n == field.name else f) for n, f in model.fields.items() if not f.many_to_many}
+        copy = self._plain_copy(fields, skip=field.name)
+        fill = self._fill_expression(field, params, None)
+        if fill is not None:
+            copy[params.column] = fill
+        old_model = model.clone()
+        old_model.fields.pop(str(field.name), None)
+        self._rebuild(state, model, old_model, fields, copy, f"adding column {params.column}")
+
+    def remove_field(self, state: ProjectState, model: ModelState, field: Field) -> None:
+        """DROP COLUMN when SQLite allows it for this column; otherwise the rebuild."""
+        if field.many_to_many:
+            super().remove_field(state, model, field)
+            return
+        params = self.column_params(state, model, field)
+        in_meta = any(field.name in group for group in model.options.get("unique_together") or ()) or any(
+            field.name in [f.lstrip("-") for f in getattr(i, "fields", ()) or ()]
+            for i in list(model.options.get("indexes") or ()) + list(model.options.get("constraints") or ())
+        )
+        droppable = (
+            self.connection.features.supports_drop_column
+            and not params.primary_key
+            and not params.unique
+            and params.fk is None
+            and not in_meta
+        )
+        if droppable:
+            # DROP COLUMN refuses an indexed column: drop its own index first.
+            if self.field_should_be_indexed(field, params):
+                for name in self.plain_index_names(model, params.column):
+                    self.execute(self._delete_index_sql(model.db_table, name))
+            self.note("rewrite", model.db_table, f"DROP COLUMN {params.column} rewrites the table")
+            super().remove_field(state, model, field)
+            return
+        fields = {n: f for n, f in model.fields.items() if n != field.name and not f.many_to_many}
+        self.deferred_sql = [
+            s
+            for s in self.deferred_sql
+            if not (isinstance(s, Statement) and s.references_column(model.db_table, params.column))
+        ]
+        self._rebuild(state, model, model, fields, self._plain_copy(fields), f"removing column {params.column}")
+
+    def alter_field(
+        self,
+        old_state: ProjectState,
+        old_model: ModelState,
+        old_field: Field,
+        new_state: ProjectState,
+        new_model: ModelState,
+        new_field: Field,
+    ) -> None:
+        """RENAME COLUMN for a pure rename; anything else rebuilds the table (and, when a
+        referenced key changes type, the tables whose foreign keys point at it)."""
+        if old_field.many_to_many or new_field.many_to_many:
+            self.alter_many_to_many(old_state, old_model, old_field, new_state, new_model, new_field)
+            return
+        old_p = self.column_params(old_state, old_model, old_field)
+        new_p = self.column_params(new_state, new_model, new_field)
+        if old_p == new_p:
+            return
+        table = new_model.db_table
+        if dataclasses.replace(old_p, index=new_p.index) == new_p:  # only db_index: CREATE/DROP INDEX
+            self.drop_field_indexes(new_model, old_field, old_p, new_field, new_p, False)
+            self.add_field_indexes(new_model, old_field, old_p, new_field, new_p, False)
+            return
+        same_check = new_p.check if old_p.internal_type == new_p.internal_type else old_p.check
+        if dataclasses.replace(old_p, column=new_p.column, check=same_check) == new_p:
+            self.execute(self.rename_column_sql(table, old_p.column, new_p.column, new_p))
+            for sql in self.deferred_sql:
+                if isinstance(sql, Statement):
+                    sql.rename_column_references(table, old_p.column, new_p.column)
+            return
+        if dataclasses.replace(old_p, internal_type=new_p.internal_type) != new_p:
+            fields = {
+                n: (new_field if n == new_field.name else f) for n, f in new_model.fields.items() if not f.many_to_many
+            }
+            copy = self._plain_copy(fields, skip=new_field.name)
+            fill = self._fill_expression(new_field, new_p, old_p.column)
+            if fill is not None:
+                copy[new_p.column] = fill
+            self._rebuild(new_state, new_model, old_model, fields, copy, f"altering column {old_p.column}")
+        # Tables whose FKs point here name this column and copy its type:
+        # rebuild them when either changed (a RENAME COLUMN would have fixed the name).
+        if (new_p.primary_key or new_p.unique) and (
+            old_p.column != new_p.column
+            or self._rel_type_of(old_state, old_model, old_field) != self._rel_type_of(new_state, new_model, new_field)
+        ):
+            done = {table}
+            for rel_model, _rel_field in list(self.incoming_relations(new_state, new_model, str(new_field.name))):
+                if rel_model.db_table not in done:
+                    done.add(rel_model.db_table)
+                    self.rebuild(new_state, rel_model, f"following the new type of {table}.{new_p.column}")
+
+    # ------------------------------------------------------------------ tables
+
+    def rename_model(
+        self, old_state: ProjectState, old_model: ModelState, new_state: ProjectState, new_model: ModelState
+    ) -> None:
+        """RENAME TO; SQLite itself rewrites the foreign keys of other tables that point here."""
+        self.alter_db_table(new_state, new_model, old_model.db_table, new_model.db_table)
+
+    def alter_db_table(self, state: ProjectState, model: ModelState, old_table: str, new_table: str) -> None:
+        """Rename a table; other tables' REFERENCES clauses follow (legacy_alter_table off)."""
+        super().alter_db_table(state, model, old_table, new_table)
+
+    def add_constraint(self, state: ProjectState, model: ModelState, constraint: Any) -> None:
+        """A unique index is created; other constraints need a rebuild with the constraint in the model."""
+        if hasattr(constraint, "create_sql") or (
+            self.is_unique_constraint(constraint) and self.unique_is_index(constraint)
+        ):
+            super().add_constraint(state, model, constraint)
+            return
+        name = getattr(constraint, "name", None)
+        new = model.clone()
+        if all(getattr(c, "name", None) != name for c in new.options.get("constraints") or ()):
+            new.options["constraints"] = list(new.options.get("constraints") or ()) + [constraint]
+        self.rebuild(state, new, f"adding constraint {name or ''}".strip())
+
+    def remove_constraint(self, state: ProjectState, model: ModelState, constraint: Any) -> None:
+        """A unique index is dropped; other constraints need a rebuild without them."""
+        if hasattr(constraint, "remove_sql") or (
+            self.is_unique_constraint(constraint) and self.unique_is_index(constraint)
+        ):
+            super().remove_constraint(state, model, constraint)
+            return
+        new = model.clone()
+        new.options["constraints"] = [
+            c
+            for c in model.options.get("constraints") or ()
+            if getattr(c, "name", None) != getattr(constraint, "name", None)
+        ]
+        self.rebuild(state, new, f"removing constraint {getattr(constraint, 'name', '')}".strip())
