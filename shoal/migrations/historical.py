@@ -69,6 +69,40 @@ class StateApps(Apps):
         for key in states:
             self._render_one(key, states, building)
 
+    def _render_closure(self, key: tuple[str, str]) -> None:
+        """Build ``key`` and what it points at (relations, bases), not the
+        whole state: a data migration usually touches a few models of many.
+        Reverse relations (cascades) trigger the full :meth:`render`."""
+        if self._rendered or self.all_models.get(key[0], {}).get(key[1]) is not None:
+            return
+        states = dict(self.state.models)
+        real = set(getattr(self.state, "real_apps", ()) or ())
+        if real:
+            states.update(self._real_app_states(real, states))
+        if key not in states:
+            return
+        from shoal.models.fields.related import resolve_relation
+
+        todo, seen = [key], {key}
+        while todo:
+            current = todo.pop()
+            ms = states[current]
+            for field in ms.fields.values():
+                if getattr(field, "is_relation", False):
+                    target = resolve_relation(field.remote_field.model, ms.app_label, ms.name_lower)
+                    through = getattr(field, "through", None)
+                    extra = [target]
+                    if isinstance(through, str) and "." in through:
+                        app, _, name = through.rpartition(".")
+                        extra.append((app, name.lower()))
+                    for nxt in extra:
+                        if nxt in states and nxt not in seen:
+                            seen.add(nxt)
+                            todo.append(nxt)
+        building: set[tuple[str, str]] = set()
+        for needed in sorted(seen):
+            self._render_one(needed, states, building)
+
     @staticmethod
     def _real_app_states(labels: set[str], known: dict[tuple[str, str], Any]) -> dict[tuple[str, str], Any]:
         """Model states of unmigrated apps, taken from the current model classes."""
@@ -161,7 +195,7 @@ class StateApps(Apps):
                 f"No installed app with label '{app_label}'. The migration that uses it must depend "
                 f"on {app_label}'s latest migration (add ('{app_label}', '<name>') to its dependencies)."
             )
-        self.render()
+        self._render_closure((app_label, model_name.lower()))
         try:
             return self.all_models[app_label][model_name.lower()]
         except KeyError:

@@ -125,6 +125,9 @@ def _bind(field: Any, target: type) -> None:
 
 def reverse_relations(model: type) -> list[Any]:
     """Relations of other models (and this one) pointing at ``model``."""
+    registry = getattr(model._meta, "apps", None)
+    if registry is not None and hasattr(registry, "render"):
+        registry.render()  # a historical registry renders lazily: complete it first
     return list(model._meta.__dict__.get("_shoal_reverse", ()))  # type: ignore[attr-defined]
 
 

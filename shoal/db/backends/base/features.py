@@ -28,6 +28,8 @@ class BaseDatabaseFeatures:
     # DDL inside a transaction is undone by ROLLBACK (transactional DDL), so a
     # migration can run in one transaction.
     can_rollback_ddl = False
+    #: Apply consecutive atomic migrations in one transaction, a savepoint each.
+    batch_migration_commits = False
 
     # --- DDL capabilities ---------------------------------------------------
     # After a column is dropped or renamed the connection may keep serving the

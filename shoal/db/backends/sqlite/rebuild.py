@@ -20,7 +20,8 @@ transaction (or its own savepoint), with foreign-key enforcement off:
    IntegrityError and the migration rolls back.
 
 In collect mode (no connection) steps that need to read the database (4, 7)
-are left out; the SQL shown is exactly what runs otherwise.
+are left out; the SQL shown is exactly what runs otherwise -- except for an
+empty table, which is simply dropped and created again (no copy, no RENAME).
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ def rebuild_table(
         if not editor.collect_sql:
             own = editor.model_index_names(state, old_model), editor.model_index_shapes(state, old_model)
             saved = _SavedSchema.read(editor, table, *own)
+            if editor.table_is_empty(table):
+                _recreate_empty(editor, state, model, fields, saved)
+                return
         editor.note("rebuild", table, reason)
         editor.execute(editor.table_sql(state, temp))
         editor.deferred_sql.extend(editor.model_indexes_sql(state, temp))
@@ -104,6 +108,31 @@ def rebuild_table(
             violations = foreign_key_violations(editor.connection, table)
             if violations:
                 raise IntegrityError(_violation_message(violations[0], len(violations), reason))
+
+
+def _recreate_empty(
+    editor: DatabaseSchemaEditor, state: ProjectState, model: ModelState, fields: dict[str, Field], saved: _SavedSchema
+) -> None:
+    """An empty table has no rows to carry over: drop it and create it anew
+    under its own name.  This skips the copy and, above all, the RENAME, which
+    makes SQLite re-parse the whole schema -- the bulk of the cost of applying
+    a long history to a fresh database."""
+    table = model.db_table
+    qn = editor.quote_name
+    fresh = model.clone()
+    fresh.fields = dict(fields)
+    seq = editor.connection.fetchone("SELECT seq FROM sqlite_sequence WHERE name = %s", [table]) \
+        if editor.has_autoincrement(fresh) else None
+    for name, _sql, _valid in saved.views:
+        editor.execute(f"DROP VIEW {qn(name)}")
+    editor.execute(editor.sql_delete_table.format(table=qn(table)))
+    editor.deferred_sql = [s for s in editor.deferred_sql if not (isinstance(s, Statement) and s.references_table(table))]
+    editor.execute(editor.table_sql(state, fresh))
+    editor.deferred_sql.extend(editor.model_indexes_sql(state, fresh))
+    if seq is not None and seq[0]:
+        editor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, seq[0]])
+    editor.run_deferred_sql()
+    saved.restore(editor, table)
 
 
 @contextmanager
@@ -147,19 +176,23 @@ class _SavedSchema:
             "AND type IN ('view', 'trigger', 'index') ORDER BY rowid"
         )
         own = {n.lower() for n in own_indexes}
-        shapes = _index_shapes(editor, table)
+        shapes: dict[str, tuple[Any, ...]] | None = None  # parsed only if a foreign index shows up
         for kind, name, tbl_name, sql in rows:
             if kind == "view" and mention.search(sql):
                 saved.views.append((name, sql, _view_usable(editor, name)))
             elif kind == "trigger" and tbl_name.lower() == table.lower():
                 saved.triggers.append((name, sql))
             elif kind == "index" and tbl_name.lower() == table.lower() and name.lower() not in own:
+                if shapes is None:
+                    shapes = _index_shapes(editor, table)
                 shape = shapes.get(name, ((), False, None))
                 if shape[:2] not in own_shapes or shape[2] is not None:
                     saved.indexes.append((name, sql, shape))
         return saved
 
     def restore(self, editor: DatabaseSchemaEditor, table: str) -> None:
+        if not (self.indexes or self.triggers or self.views):
+            return
         conn = editor.connection
         present = {
             r[0].lower()
@@ -167,7 +200,7 @@ class _SavedSchema:
                 "SELECT name FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = %s", [table]
             )
         }
-        existing = set(_index_shapes(editor, table).values())
+        existing = set(_index_shapes(editor, table).values()) if self.indexes else set()
         for name, sql, shape in self.indexes:
             if name.lower() in present or shape in existing:
                 continue

@@ -42,16 +42,23 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def __init__(self, connection: Any, collect_sql: bool = False, atomic: bool = True) -> None:
         super().__init__(connection, collect_sql=collect_sql, atomic=atomic)
         self._restore_fks = False
+        self._check_fks = False
 
     # ------------------------------------------------------------------ context
 
     def _prepare_connection(self) -> None:
-        if self.connection.in_atomic_block:
-            return  # the pragma would be ignored; rebuilds will refuse to run
         row = self.connection.fetchone("PRAGMA foreign_keys")
-        if row and row[0]:
+        enforced = bool(row and row[0])
+        if self.connection.in_atomic_block:
+            # The pragma would be ignored.  With enforcement on, rebuilds refuse
+            # to run; with it off (the executor's batch of migrations), this
+            # editor checks the foreign keys itself before its savepoint ends.
+            self._check_fks = not enforced
+            return
+        if enforced:
             self.connection.execute("PRAGMA foreign_keys = OFF")
             self._restore_fks = True
+        self._check_fks = True
 
     def _restore_connection(self) -> None:
         if self._restore_fks:
@@ -60,7 +67,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     def _before_commit(self) -> None:
         """Enforcement was off during the migration: check every foreign key now."""
-        if not self._restore_fks:
+        if not self._check_fks:
             return
         violations = foreign_key_violations(self.connection)
         if violations:
@@ -72,6 +79,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             )
 
     # ------------------------------------------------------------------ helpers
+
+    def table_is_empty(self, table: str) -> bool:
+        """Whether the table has no rows (never true in collect mode)."""
+        if self.collect_sql:
+            return False
+        return self.connection.fetchone(f"SELECT 1 FROM {self.quote_name(table)} LIMIT 1") is None
 
     def has_autoincrement(self, model: ModelState) -> bool:
         """Whether the table's primary key is an AUTOINCREMENT column."""
@@ -184,7 +197,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             and params.fk is None
             and not in_meta
         )
-        if droppable:
+        if droppable and not self.table_is_empty(model.db_table):
             # DROP COLUMN refuses an indexed column: drop its own index first.
             if self.field_should_be_indexed(field, params):
                 for name in self.plain_index_names(model, params.column):
@@ -224,7 +237,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             self.add_field_indexes(new_model, old_field, old_p, new_field, new_p, False)
             return
         same_check = new_p.check if old_p.internal_type == new_p.internal_type else old_p.check
-        if dataclasses.replace(old_p, column=new_p.column, check=same_check) == new_p:
+        if dataclasses.replace(old_p, column=new_p.column, check=same_check) == new_p and not self.table_is_empty(table):
+            # (An empty table is cheaper to recreate than to RENAME COLUMN: see rebuild.py.)
             self.execute(self.rename_column_sql(table, old_p.column, new_p.column, new_p))
             for sql in self.deferred_sql:
                 if isinstance(sql, Statement):
