@@ -123,7 +123,15 @@ class Project:
         """Detect model changes and write the migrations that record them."""
         app_labels = list(app_labels or [])
         self.check_app_labels(app_labels)
-        loader = self.loader()
+        disabled = [label for label in app_labels if self.settings.app_by_label(label).migrations_module is None]
+        if disabled:
+            raise ConfigError(
+                f"Cannot make migrations for app(s) {', '.join(repr(d) for d in disabled)}: migrations are "
+                "disabled in [tool.shoal.migration_modules] (set to false). Remove that entry to give "
+                "the app migrations."
+            )
+        # A configured migrations module that does not exist yet is created on write.
+        loader = self.loader(ignore_no_migrations=True)
         self.ensure_no_conflicts(loader)
         questioner = questioner or NonInteractiveQuestioner(set(app_labels), dry_run=dry_run)
         if empty:
@@ -171,19 +179,32 @@ class Project:
             return Path(list(package.__path__)[0])
         except ModuleNotFoundError:
             pass
-        parent_name, _, leaf = spec.migrations_module.rpartition(".")
-        try:
-            parent = importlib.import_module(parent_name) if parent_name else None
-        except ModuleNotFoundError as exc:
-            raise ConfigError(f"Cannot create migrations module {spec.migrations_module}: {exc}") from exc
+        # Find the nearest existing package above it; create the packages below that.
+        parts = spec.migrations_module.split(".")
+        missing: list[str] = []
+        parent = None
+        while len(parts) > 1:
+            missing.insert(0, parts.pop())
+            try:
+                parent = importlib.import_module(".".join(parts))
+                break
+            except ModuleNotFoundError:
+                continue
         if parent is None or not hasattr(parent, "__path__"):
-            raise ConfigError(f"Cannot create migrations module {spec.migrations_module}: its parent is not a package.")
-        directory = Path(list(parent.__path__)[0]) / leaf
+            raise ConfigError(
+                f"Cannot create migrations module {spec.migrations_module} of app '{label}': none of its "
+                "parent packages exists. Create the top package (a directory with an __init__.py) first."
+            )
+        base = Path(next(iter(parent.__path__)))
+        directory = base.joinpath(*missing)
         if create:
-            directory.mkdir(exist_ok=True)
-            init = directory / "__init__.py"
-            if not init.exists():
-                init.write_text("", encoding="utf-8")
+            path = base
+            for part in missing:
+                path = path / part
+                path.mkdir(exist_ok=True)
+                init = path / "__init__.py"
+                if not init.exists():
+                    init.write_text("", encoding="utf-8")
             importlib.invalidate_caches()
         return directory
 
@@ -230,11 +251,18 @@ class Project:
             for key, model in sorted(full.models.items()):
                 if key[0] not in labels or not model.managed or model.proxy or model.db_table in existing:
                     continue
+                if self._swapped_out(model):
+                    continue
                 if not editor.allow_migrate(key[0], model_name=key[1]):
                     continue
                 editor.create_model(full, model)
                 created.append(model.db_table)
         return created
+
+    @staticmethod
+    def _swapped_out(model: Any) -> bool:
+        """Whether a model's ``Meta.swappable`` setting names another model (it gets no table)."""
+        return bool(model.swapped)
 
     # -- sqlmigrate ---------------------------------------------------------------------------
 
@@ -250,6 +278,7 @@ class Project:
         key = (app_label, migration.name)
         state = loader.project_state(key, at_end=False)
         with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+            editor.router = self.router()  # the SQL this database would get, as migrate routes it
             if backwards:
                 migration.unapply(state, editor, collect_sql=True)
             else:
@@ -259,8 +288,64 @@ class Project:
             statements = ["BEGIN;", *statements, "COMMIT;"]
         return statements
 
+    # == squashmigrations / optimizemigration (issue 7) =========================================
+    # Planning lives in shoal/migrations/squash.py, file rendering in
+    # shoal/migrations/squash_functions.py; these methods only load, confirm and write.
+
+    def squash_migrations(self, app_label: str, migration_name: str, start_migration_name: str | None = None,
+                          *, optimize: bool = True, squashed_name: str | None = None,
+                          confirm: Any = None) -> Any:
+        """Squash ``app_label``'s migrations up to ``migration_name`` (from
+        ``start_migration_name``) into one migration that replaces them.
+
+        ``confirm(plan) -> bool`` is called before anything is written; False
+        writes nothing.  Returns a :class:`~shoal.migrations.squash.SquashResult`.
+        """
+        from shoal.migrations.squash import SquashResult, plan_squash
+        from shoal.migrations.squash_functions import render_migration
+
+        self.check_app_labels([app_label])
+        loader = self.loader(replace_migrations=False)
+        plan = plan_squash(loader, app_label, migration_name, start_migration_name,
+                           optimize=optimize, squashed_name=squashed_name)
+        if confirm is not None and not confirm(plan):
+            return SquashResult(plan)
+        rendered = render_migration(plan.migration, plan.source_modules)
+        directory = Path(loader.disk_migrations[plan.squashed[-1].key].path).parent
+        path = directory / f"{plan.migration.name}.py"
+        path.write_text(rendered.source, encoding="utf-8")
+        return SquashResult(plan, path, rendered)
+
+    def optimize_migration(self, app_label: str, migration_name: str, *, check: bool = False) -> Any:
+        """Rewrite one migration with its operations optimized (``check``: only
+        report).  Returns a :class:`~shoal.migrations.squash.OptimizeResult`."""
+        from shoal.migrations.squash import OptimizeResult, optimized_replacement, plan_optimization
+        from shoal.migrations.squash_functions import render_migration
+
+        self.check_app_labels([app_label])
+        loader = self.loader(replace_migrations=False)
+        plan = plan_optimization(loader, app_label, migration_name)
+        if not plan.changed or check:
+            return OptimizeResult(plan)
+        module = type(plan.migration).__module__
+        path = Path(loader.disk_migrations[plan.migration.key].path)
+        rendered = render_migration(plan.optimized_migration, {module})
+        if not rendered.needs_manual_porting:
+            path.write_text(rendered.source, encoding="utf-8")
+            return OptimizeResult(plan, path, rendered)
+        # Its functions cannot move into a rewritten file: keep the file and write
+        # an optimized migration that replaces it and still refers to them.
+        replacement = optimized_replacement(plan)
+        rendered = render_migration(replacement, {module})
+        new_path = path.parent / f"{replacement.name}.py"
+        if new_path.exists():
+            raise MigrationError(f"Cannot write {new_path}: the file already exists. Remove it and run again.")
+        new_path.write_text(rendered.source, encoding="utf-8")
+        return OptimizeResult(plan, new_path, rendered, replacement.name)
+
 
 def _stamp() -> str:
     import datetime
 
     return datetime.datetime.now().strftime("%Y%m%d_%H%M")
+

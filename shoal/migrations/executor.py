@@ -7,11 +7,15 @@ State is only replayed when there is work, and then once, forwards.
 
 from __future__ import annotations
 
+import os
+import sysconfig
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from types import TracebackType
+from typing import Any, Callable, Iterable, Iterator
 
-from shoal.exceptions import MigrationApplyError, MigrationError, ShoalError
+from shoal.exceptions import IrreversibleError, MigrationApplyError, MigrationError, ShoalError
 from shoal.migrations.loader import MigrationLoader
 from shoal.migrations.recorder import MigrationRecorder
 from shoal.migrations.state import ProjectState
@@ -21,13 +25,41 @@ Target = tuple[str, str | None]  # (app, name) or (app, None) for "zero"
 Progress = Callable[..., None]
 
 
-class MigrationCodeError(MigrationError):
+class MigrationCodeError(MigrationApplyError):
     """The user's own code (RunPython) raised; carries its traceback text."""
 
     def __init__(self, message: str, original: BaseException) -> None:
         self.original = original
-        self.traceback_text = "".join(traceback.format_exception(original))
+        # Start at the user's code: shoal's own frames above it are not theirs to debug.
+        tb = _first_user_frame(original.__traceback__) or original.__traceback__
+        self.traceback_text = "".join(traceback.TracebackException(type(original), original, tb).format())
         super().__init__(message)
+
+
+# Where frames are never the user's code: shoal itself and the standard library
+# (contextlib, importlib, ... that shoal's own calls pass through) -- but
+# installed packages (site-packages, often inside the latter) may be theirs.
+_SHOAL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PATHS = sysconfig.get_paths()
+_PACKAGE_DIRS = tuple({os.path.abspath(_PATHS[k]) + os.sep for k in ("purelib", "platlib")})
+_STDLIB_DIRS = tuple({os.path.abspath(_PATHS[k]) + os.sep for k in ("stdlib", "platstdlib")})
+
+
+def _is_user_frame(tb: TracebackType) -> bool:
+    filename = tb.tb_frame.f_code.co_filename
+    if filename.startswith("<"):
+        return False
+    path = os.path.abspath(filename)
+    if path.startswith(_SHOAL_DIR):
+        return False
+    return path.startswith(_PACKAGE_DIRS) or not path.startswith(_STDLIB_DIRS)
+
+
+def _first_user_frame(tb: TracebackType | None) -> TracebackType | None:
+    """The first traceback entry in the user's code (None: shoal's own error)."""
+    while tb is not None and not _is_user_frame(tb):
+        tb = tb.tb_next
+    return tb
 
 
 @dataclass
@@ -54,10 +86,17 @@ class MigrationExecutor:
 
     def _load(self) -> MigrationLoader:
         applied = set(self.recorder.applied_migrations())
+        self._loaded_with = applied
         return MigrationLoader(self.app_specs, applied)
 
     def reload(self) -> None:
         self.loader = self._load()
+
+    def refresh(self) -> None:
+        """Reload when another process applied migrations since the last load
+        (called once the migration lock is held)."""
+        if set(self.recorder.applied_migrations()) != getattr(self, "_loaded_with", None):
+            self.reload()
 
     # -- planning -------------------------------------------------------------------
 
@@ -108,8 +147,9 @@ class MigrationExecutor:
         done: list[tuple[PlanStep, str]] = []
         with self.connection.migration_lock(lock_timeout):
             self.recorder.ensure_schema()
-            self.reload()
+            self.refresh()
             self.loader.check_consistent_history(self.loader.applied_migrations, database=self.connection.alias)
+            self.record_complete_squashes()
             wanted = targets if targets is not None else self.leaf_targets()
             plan = self.migration_plan(wanted)
             self.progress("plan", plan=plan)
@@ -117,10 +157,14 @@ class MigrationExecutor:
                 return done
             if all(not s.backwards for s in plan):
                 state = self._state_before(plan[0].key if plan else None, applied_only=True)
-                for step in plan:
-                    outcome = self.apply_migration(state, step.migration, fake=fake, fake_initial=fake_initial)
-                    done.append((step, outcome))
+                for segment in self._segments(plan, fake):
+                    with self._batch(len(segment) > 1):
+                        for step in segment:
+                            outcome = self.apply_migration(state, step.migration, fake=fake, fake_initial=fake_initial)
+                            done.append((step, outcome))
             elif all(s.backwards for s in plan):
+                if not fake:
+                    self._check_reversible(plan)
                 states = self._states_for_unapply(plan)
                 for step in plan:
                     outcome = self.unapply_migration(states[step.key], step.migration, fake=fake)
@@ -131,7 +175,70 @@ class MigrationExecutor:
                     "Please split your migration process into separate plans of only forwards OR "
                     "backwards migrations."
                 )
+            self.record_complete_squashes()
         return done
+
+    def record_complete_squashes(self) -> None:
+        """Record a squashed migration as applied once every migration it
+        replaces is, however they got applied (one by one, on a database that
+        was part-way through when the squash arrived).  Without this, deleting
+        the replaced files and the ``replaces`` list later would make the
+        squashed migration look new, and migrate would run it again."""
+        recorded = set(self.recorder.applied_migrations())
+        for key, squash in sorted(self.loader.replacements.items()):
+            if key not in recorded and all(tuple(r) in recorded for r in squash.replaces):
+                self.recorder.record_applied(*key)
+
+    @staticmethod
+    def _check_reversible(plan: list[PlanStep]) -> None:
+        """Refuse a backwards plan up front if any of its operations cannot be undone,
+        so that no migration of it is unapplied before the irreversible one is met."""
+        for step in plan:
+            for op in step.migration.operations:
+                if not getattr(op, "reversible", True):
+                    describe = op.describe() if callable(getattr(op, "describe", None)) else type(op).__name__
+                    raise IrreversibleError(
+                        f"Operation '{describe}' in migration {step.migration.app_label}."
+                        f"{step.migration.name} is not reversible, so the migration cannot be unapplied. "
+                        "Give the operation a reverse (reverse_code / reverse_sql), or do not migrate back "
+                        "past it. Nothing was unapplied."
+                    )
+
+    def _segments(self, plan: list[PlanStep], fake: bool) -> list[list[PlanStep]]:
+        """Runs of consecutive atomic migrations that may share a transaction
+        (see ``features.batch_migration_commits``); every other step alone."""
+        if fake or not self.connection.features.batch_migration_commits:
+            return [[step] for step in plan]
+        segments: list[list[PlanStep]] = []
+        for step in plan:
+            if getattr(step.migration, "atomic", True) and segments and segments[-1][-1].migration.atomic:
+                segments[-1].append(step)
+            else:
+                segments.append([step])
+        return segments
+
+    @contextmanager
+    def _batch(self, enabled: bool) -> Iterator[None]:
+        """One transaction around several migrations, each still in its own
+        savepoint; on failure the migrations before the failing one are kept
+        (committed), exactly as if each had committed on its own."""
+        if not enabled:
+            yield
+            return
+        connection = self.connection
+        disabled = connection.disable_constraint_checking()
+        try:
+            block = connection.atomic()
+            block.__enter__()
+            try:
+                yield
+            except BaseException:
+                block.__exit__(None, None, None)
+                raise
+            block.__exit__(None, None, None)
+        finally:
+            if disabled:
+                connection.enable_constraint_checking()
 
     def _full_plan(self) -> list[Key]:
         graph = self.loader.graph
@@ -213,23 +320,32 @@ class MigrationExecutor:
                     migration.apply(state, editor, on_operation=lambda i, op: ran.append(op))
                 self._record(migration, applied=not backwards)
         except ShoalError as exc:
-            raise MigrationApplyError(self._failure_message(migration, ran, backwards, str(exc))) from exc
+            message = self._failure_message(migration, ran, backwards, str(exc))
+            if _first_user_frame(exc.__traceback__) is not None:
+                # Raised through the user's own code (a RunPython's bad query): show where.
+                raise MigrationCodeError(message, exc) from exc
+            raise MigrationApplyError(message) from exc
         except Exception as exc:
             message = self._failure_message(migration, ran, backwards, f"{type(exc).__name__}: {exc}")
             raise MigrationCodeError(message, exc) from exc
 
     def _failure_message(self, migration: Any, ran: list[Any], backwards: bool, reason: str) -> str:
         verb = "Unapplying" if backwards else "Applying"
-        text = f"{verb} {migration.app_label}.{migration.name} failed: {reason}"
+        text = f"{verb} {migration.app_label}.{migration.name} failed: {reason.rstrip()}"
+        if not text.endswith((".", "!", "?")):
+            text += "."
         rolled_back = self.connection.features.can_rollback_ddl and getattr(migration, "atomic", True)
         if rolled_back:
             return text + " The migration was rolled back; nothing of it was applied or recorded."
         finished = ran[:-1]
         if finished:
             listed = "; ".join(op.describe() for op in finished)
-            return (f"{text} {self.connection.display_name} cannot roll back schema changes, and these "
-                    f"operations of it had already run: {listed}. The migration was NOT recorded as "
-                    "applied: undo those changes by hand (or finish them) before running migrate again.")
+            why = (f"{self.connection.display_name} cannot roll back schema changes"
+                   if not self.connection.features.can_rollback_ddl
+                   else "The migration is not atomic (atomic = False), so it was not rolled back")
+            return (f"{text} {why}, and these operations of it had already run: {listed}. The migration "
+                    "was NOT recorded as applied: undo those changes by hand (or finish them) before "
+                    "running migrate again.")
         return text + " None of its operations had completed; the migration was not recorded as applied."
 
     # -- fake-initial -------------------------------------------------------------------

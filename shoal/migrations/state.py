@@ -82,6 +82,20 @@ class ModelState:
         return self.options.get("managed", True)
 
     @property
+    def swapped(self) -> bool:
+        """Whether ``Meta.swappable`` names a setting that points at another model
+        (such a model gets no table, like Django's auth.User when swapped)."""
+        setting = self.options.get("swappable")
+        if not setting:
+            return False
+        from shoal.conf import settings
+
+        if not settings.configured:
+            return False
+        value = settings.get().swappable.get(setting)
+        return bool(value) and str(value).lower() != self.label_lower
+
+    @property
     def proxy(self) -> bool:
         return bool(self.options.get("proxy"))
 
@@ -225,12 +239,29 @@ def _flatten_bases(model: type) -> tuple[Any, ...]:
 
 
 def _migration_managers(model: type) -> list[tuple[str, Any]]:
-    managers = []
-    for name, manager in model._meta.managers:  # type: ignore[attr-defined]
+    """The managers a migration keeps, as Django does: each one with
+    ``use_in_migrations``, and a plain ``Manager`` standing in for a default
+    manager without it (so historical models still have their default manager
+    under its name); a lone stand-in called ``objects`` is left implicit."""
+    from shoal.models.manager import Manager
+
+    declared = model._meta.managers  # type: ignore[attr-defined]
+    default = model._meta.default_manager_name or (declared[0][0] if declared else None)  # type: ignore[attr-defined]
+    managers: list[tuple[str, Any]] = []
+    shim = None
+    for name, manager in declared:
+        if any(name == kept for kept, _ in managers):
+            continue
         if getattr(manager, "use_in_migrations", False):
             new = copy.copy(manager)
             new.model = None
-            managers.append((name, new))
+        elif name == default:
+            new = shim = Manager()
+        else:
+            continue
+        managers.append((name, new))
+    if len(managers) == 1 and managers[0][0] == "objects" and managers[0][1] is shim:
+        return []
     return managers
 
 
@@ -263,11 +294,24 @@ class ProjectState:
         try:
             return self.models[app, name]
         except KeyError:
+            real = self._real_app_model(app, name)
+            if real is not None:
+                return real
             raise LookupError(
                 f"Field {model.app_label}.{model.name}.{field.name} refers to model '{app}.{name}', "
                 "which does not exist at this point in the migration history. Make sure the migration "
                 "that creates it is a dependency."
             ) from None
+
+    def _real_app_model(self, app: str, name: str) -> ModelState | None:
+        """A model of an unmigrated app (``real_apps``), taken from the current
+        model classes: migrations never create it, so it is not in ``models``."""
+        if app not in self.real_apps:
+            return None
+        from shoal.apps import apps as global_apps
+
+        model = global_apps.all_models.get(app, {}).get(name)
+        return ModelState.from_model(model) if model is not None else None
 
     def related_target(self, model: ModelState, field: Field) -> tuple[ModelState, Field]:
         """``(target model, target field)`` of a foreign key."""

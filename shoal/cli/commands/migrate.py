@@ -28,8 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     proj = project(args)
-    executor = proj.executor(args.database, progress=_Progress(out))
+    progress = _Progress(out)
+    executor = proj.executor(args.database, progress=progress)
     proj.ensure_no_conflicts(executor.loader)
+    # Refuse an inconsistent history before --plan/--check report on it (migrate re-checks under the lock).
+    executor.loader.check_consistent_history(executor.loader.applied_migrations, database=args.database)
     targets = proj.resolve_targets(executor, args.app_label, args.migration_name)
     wanted = targets if targets is not None else executor.leaf_targets()
     plan = executor.migration_plan(wanted)
@@ -56,7 +59,11 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             out.write(f"    Creating table {table}")
         out.write("    Running deferred SQL...")
     out.write(out.heading("Running migrations:"))
-    done = executor.migrate(targets, fake=args.fake, fake_initial=args.fake_initial, lock_timeout=args.lock_timeout)
+    try:
+        done = executor.migrate(targets, fake=args.fake, fake_initial=args.fake_initial,
+                                lock_timeout=args.lock_timeout)
+    finally:
+        progress.end_line()
     if not done:
         out.write("  No migrations to apply.")
     return 0
@@ -70,15 +77,27 @@ def _print_plan(out: Output, plan: list[Any]) -> None:
     for step in plan:
         out.write(describe_step(step.migration))
         for op in step.migration.operations:
-            text = op.describe()
-            if step.backwards:
-                text = f"Undo {text}" if op.reversible else f"Undo {text} (IRREVERSIBLE)"
-                prefix = "    "
-            else:
-                prefix = "    "
-            if not getattr(op, "reduces_to_sql", True) and not step.backwards:
-                text = f"{text}"
-            out.write(prefix + text)
+            out.write("    " + describe_planned(op, step.backwards))
+
+
+def describe_planned(op: Any, backwards: bool) -> str:
+    """One line of ``--plan``, as Django writes it: RunPython shows its code's
+    docstring and RunSQL its SQL (``-> IRREVERSIBLE`` when there is no reverse);
+    other operations going back are prefixed ``Undo``."""
+    if hasattr(op, "code"):
+        code = op.reverse_code if backwards else op.code
+        action = (code.__doc__ or "") if code is not None else None
+    elif hasattr(op, "sql"):
+        action = op.reverse_sql if backwards else op.sql
+    else:
+        return f"Undo {op.describe()}" if backwards else op.describe()
+    if action is None:
+        action = "IRREVERSIBLE"
+    action = " ".join(str(action).split())
+    action = f" -> {action}" if action else ""
+    if len(action) > 40:
+        action = action[:39] + "…"
+    return op.describe() + action
 
 
 class _Progress:
@@ -86,12 +105,22 @@ class _Progress:
 
     def __init__(self, out: Output) -> None:
         self.out = out
+        self.line_open = False
+
+    def end_line(self) -> None:
+        """Finish an "Applying x..." line a failure left open (the error follows on stderr)."""
+        if self.line_open:
+            self.line_open = False
+            self.out.write("")
 
     def __call__(self, event: str, migration: Any = None, **info: Any) -> None:
         if event == "apply_start":
             self.out.write(f"  Applying {describe_step(migration)}...", end="")
+            self.line_open = True
         elif event == "unapply_start":
             self.out.write(f"  Unapplying {describe_step(migration)}...", end="")
+            self.line_open = True
         elif event in ("apply_success", "unapply_success"):
+            self.line_open = False
             outcome = info.get("outcome", "OK")
             self.out.write(" " + (self.out.success(outcome) if outcome == "OK" else self.out.notice(outcome)))

@@ -118,10 +118,10 @@ class Operation:
 
     def allow_migrate_model(self, schema_editor: Any, app_label: str, model: Any) -> bool:
         """Whether this database should get schema changes for ``model``:
-        managed, not a proxy, and allowed by the routers."""
+        managed, not a proxy, not swapped out, and allowed by the routers."""
         if model is None:
             return schema_editor.allow_migrate(app_label)
-        if not model.managed or model.proxy:
+        if not model.managed or model.proxy or model.swapped:
             return False
         return schema_editor.allow_migrate(app_label, model_name=model.name_lower)
 

@@ -50,6 +50,31 @@ def resolve_relation(to: Any, app_label: str, model_name: str) -> tuple[str, str
     return app_label, to.lower()
 
 
+def _swappable_reference(to: Any, original: Any) -> Any:
+    """The ``SettingReference`` a relation target is written as, or None.
+
+    A target given as ``settings.X`` keeps that reference; a model class whose
+    ``Meta.swappable`` setting currently names it (the Django behaviour for a
+    swappable model referenced directly) is written as the setting too.
+    """
+    if getattr(to, "setting_name", None):
+        return to
+    if original is not None:
+        return original
+    meta = getattr(to, "_meta", None)
+    setting = getattr(meta, "swappable", None)
+    if not setting:
+        return None
+    from shoal.conf import SettingReference, settings
+
+    if not settings.configured:
+        return None
+    value = settings.get().swappable.get(setting)
+    if isinstance(value, str) and value.lower() == meta.label_lower:
+        return SettingReference(value, setting)
+    return None
+
+
 class ForeignObjectRel:
     """The reverse side of a relation: what the target model sees."""
 
@@ -91,6 +116,9 @@ class RelatedField(Field):
             limit_choices_to=limit_choices_to, on_delete=kwargs.pop("on_delete", None),
             field_name=kwargs.pop("to_field", None),
         )
+        # ``settings.AUTH_USER_MODEL`` is replaced by the model class once the
+        # relation is bound; keep the reference so deconstruct() writes the setting.
+        self.swappable_reference: Any = to if getattr(to, "setting_name", None) else None
         super().__init__(**kwargs)
 
     @property
@@ -100,9 +128,9 @@ class RelatedField(Field):
     def _relation_kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         to = self.remote_field.model
-        setting = getattr(to, "setting_name", None)
-        if setting is not None:
-            out["to"] = to
+        reference = _swappable_reference(to, getattr(self, "swappable_reference", None))
+        if reference is not None:
+            out["to"] = reference
         elif isinstance(to, str) and "." not in to and self.model is not None and hasattr(self.model, "_meta"):
             app, model = resolve_relation(to, self.model._meta.app_label, self.model._meta.model_name)
             out["to"] = f"{app}.{model}"
