@@ -46,14 +46,26 @@ class Apps:
         self.all_models: dict[str, dict[str, type]] = {}
         self.ready = False
 
-    def populate(self, specs: Iterable[AppSpec]) -> None:
-        """Import every app and its models module, in order."""
+    def populate(self, specs: Iterable[AppSpec], import_models: bool = True) -> None:
+        """Register every app and (unless told to wait) import its models module.
+
+        Commands that only read migration files (``showmigrations``, a
+        ``migrate`` with nothing to do) register the apps without importing
+        their models; :meth:`import_models` does that on first real need.
+        """
         self.app_configs = {}
         self.ready = False
         for spec in specs:
             if spec.label in self.app_configs:
                 raise ConfigError(f"Two apps have the label '{spec.label}'.")
             self.app_configs[spec.label] = AppConfig(spec, self)
+        if import_models:
+            self.import_models()
+
+    def import_models(self) -> None:
+        """Import each registered app and its models module, in order (once)."""
+        if self.ready:
+            return
         for config in self.app_configs.values():
             self._import(config.name, f"app '{config.label}'")
             config.models_module = self._import(f"{config.name}.models", f"models of app '{config.label}'", optional=True)

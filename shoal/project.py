@@ -40,7 +40,7 @@ class MakeMigrationsResult:
 
 
 class Project:
-    """A configured shoal project (settings loaded, apps imported)."""
+    """A configured shoal project (settings loaded, apps registered)."""
 
     def __init__(self, settings: conf.Settings) -> None:
         from shoal.apps import apps as registry
@@ -52,8 +52,15 @@ class Project:
         connections.configure(settings.databases, settings.base_dir)
         self.connections = connections
         registry.clear()
-        registry.populate(settings.apps)
-        self.registry = registry
+        registry.populate(settings.apps, import_models=False)
+        self._registry = registry
+
+    @property
+    def registry(self) -> Any:
+        """The app registry with every app's models imported (on first use:
+        commands that only read migration files never pay for it)."""
+        self._registry.import_models()
+        return self._registry
 
     @classmethod
     def load(cls, config: str | os.PathLike[str] | None = None) -> "Project":

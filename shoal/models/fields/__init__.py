@@ -49,6 +49,14 @@ _FIELD_DEFAULTS: dict[str, Any] = {
 }
 
 
+# (keyword, instance attribute, default) in the order deconstruct() writes them.
+_DECONSTRUCT_OPTIONS: tuple[tuple[str, str, Any], ...] = tuple(
+    (key, {"verbose_name": "_verbose_name", "unique": "_unique", "validators": "_validators",
+           "error_messages": "_error_messages"}.get(key, key), default)
+    for key, default in _FIELD_DEFAULTS.items()
+)
+
+
 class Field:
     """Base of every model field.
 
@@ -194,50 +202,38 @@ class Field:
         return {}
 
     def deconstruct(self) -> tuple[str | None, str, list[Any], dict[str, Any]]:
-        """Return ``(name, import path, args, kwargs)`` that rebuild this field."""
+        """Return ``(name, import path, args, kwargs)`` that rebuild this field.
+
+        Only options that differ from their defaults are included; this runs
+        for every field on every comparison, so it stays a flat loop."""
         kwargs: dict[str, Any] = {}
-        values = {
-            "verbose_name": self._verbose_name,
-            "primary_key": self.primary_key,
-            "max_length": self.max_length,
-            "unique": self._unique,
-            "blank": self.blank,
-            "null": self.null,
-            "db_index": self.db_index,
-            "default": self.default,
-            "db_default": self.db_default,
-            "editable": self.editable,
-            "serialize": self.serialize,
-            "choices": self.choices,
-            "help_text": self.help_text,
-            "db_column": self.db_column,
-            "db_comment": self.db_comment,
-            "db_tablespace": self.db_tablespace,
-            "auto_created": self.auto_created,
-            "validators": self._validators,
-            "error_messages": self._error_messages,
-            "unique_for_date": self.unique_for_date,
-            "unique_for_month": self.unique_for_month,
-            "unique_for_year": self.unique_for_year,
-        }
-        for key, value in values.items():
-            default = _FIELD_DEFAULTS[key]
-            if key == "choices" and isinstance(value, dict):
-                value = list(value.items())
+        values = self.__dict__
+        for key, attr, default in _DECONSTRUCT_OPTIONS:
+            value = values[attr]
+            if value is default:
+                continue
             if key == "validators":
-                if list(value) != list(default):
+                if value:
                     kwargs[key] = list(value)
                 continue
-            if value is not default and value != default:
+            if key == "choices" and isinstance(value, dict):
+                value = list(value.items())
+            if value != default:
                 kwargs[key] = value
-        kwargs.update(self._own_kwargs())
-        return self.name, self._import_path(), [], kwargs
+        own = self._own_kwargs()
+        if own:
+            kwargs.update(own)
+        path = type(self).__dict__.get("_shoal_path") or self._import_path()
+        return self.name, path, [], kwargs
 
     def _import_path(self) -> str:
-        module = self.__class__.__module__
+        cls = self.__class__
+        module = cls.__module__
         if module.startswith("shoal.models"):
             module = "shoal.models"
-        return f"{module}.{self.__class__.__qualname__}"
+        path = f"{module}.{cls.__qualname__}"
+        cls._shoal_path = path  # type: ignore[attr-defined]  # per-class memo (own __dict__)
+        return path
 
     def clone(self) -> "Field":
         """A fresh, unbound copy built from ``deconstruct()``."""
