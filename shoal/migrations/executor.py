@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Callable, Iterable, Iterator
 
-from shoal.exceptions import IrreversibleError, MigrationApplyError, MigrationError, ShoalError
+from shoal.exceptions import (
+    IrreversibleError,
+    MigrationApplyError,
+    MigrationError,
+    ShoalError,
+)
 from shoal.migrations.loader import MigrationLoader
 from shoal.migrations.recorder import MigrationRecorder
 from shoal.migrations.state import ProjectState

@@ -168,13 +168,17 @@ class Migration:
         the operation must be atomic but the migration as a whole is not.
 
         The transaction comes from ``schema_editor.atomic_operation()`` when
-        the schema editor offers it (Django wraps atomic operations of
-        non-atomic migrations the same way); without it the step runs as is.
+        the schema editor offers it, else from ``connection.atomic()`` (Django
+        wraps atomic operations of non-atomic migrations, and RunPython on
+        backends without transactional DDL, the same way); when only
+        collecting SQL the step runs as is.
         """
         run = getattr(operation, method)
         op_atomic = getattr(operation, "atomic", None)
         wants_atomic = op_atomic or (self.atomic and op_atomic is not False)
         opener = getattr(schema_editor, "atomic_operation", None)
+        if opener is None and not getattr(schema_editor, "collect_sql", False):
+            opener = getattr(getattr(schema_editor, "connection", None), "atomic", None)
         in_transaction = getattr(schema_editor, "atomic_migration", True)
         if wants_atomic and not in_transaction and callable(opener):
             with opener():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from shoal.cli.commands import _checks
 from shoal.cli.commands._common import add_database, describe_step, project
 from shoal.cli.output import Output
 
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lock-timeout", type=float, default=300.0, metavar="SECONDS",
                         help="how long to wait for another migrate on the same database (default 300)")
     parser.add_argument("--noinput", "--no-input", action="store_true", dest="noinput", help="never prompt")
+    _checks.add_skip_checks(parser)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
@@ -38,6 +40,10 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     plan = executor.migration_plan(wanted)
     if args.check:
         return 1 if plan else 0
+    if plan or args.run_syncdb:
+        # The system checks stop a migrate that would change something (one with
+        # nothing to do never imports the models, so it stays fast).
+        _checks.run_before(proj, args, out)
     if args.plan:
         _print_plan(out, plan)
         return 0
