@@ -156,12 +156,16 @@ class Project:
 
         result = MakeMigrationsResult()
         for label, migrations in sorted(changes.items()):
-            directory = self.migrations_directory(label, create=not dry_run)
+            # Every file is rendered before anything is created: a value that
+            # cannot be serialized leaves the project untouched.
+            directory = self.migrations_directory(label, create=False)
             for migration in migrations:
                 source = MigrationWriter(migration).as_string()
                 path = directory / f"{migration.name}.py"
                 result.changes.setdefault(label, []).append(WrittenMigration(migration, path, source))
         if not dry_run:
+            for label in result.changes:
+                self.migrations_directory(label, create=True)
             for written in (w for ws in result.changes.values() for w in ws):
                 written.path.write_text(written.source, encoding="utf-8")
         return result

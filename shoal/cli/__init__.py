@@ -18,14 +18,15 @@ from shoal import __version__
 from shoal.cli.output import Output
 from shoal.exceptions import ShoalError
 
-COMMANDS = ["makemigrations", "migrate", "showmigrations", "sqlmigrate"]
+COMMANDS = ["makemigrations", "migrate", "showmigrations", "sqlmigrate", "squashmigrations", "optimizemigration",
+            "check"]
 
 
 def _command_module(name: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"shoal.cli.commands.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
                         help="pyproject.toml with [tool.shoal] (default: search upwards; or SHOAL_CONFIG)")
@@ -42,16 +43,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=1, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
+        if selected is not None and name != selected:
+            # Only the command being run is imported (its imports are not free).
+            sub.add_parser(name, help=f"see 'shoal {name} --help'")
+            continue
         module = _command_module(name)
         cmd = sub.add_parser(name, parents=[common], help=module.HELP, description=module.HELP)
         module.add_arguments(cmd)
     return parser
 
 
+def _selected_command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv`` (skipping global options and their values)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in ("--config", "-v", "--verbosity"):
+            skip = True
+            continue
+        if token.startswith("-"):
+            continue
+        return token if token in COMMANDS else None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``shoal`` script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_selected_command(arguments))
+    args = parser.parse_args(arguments)
     if not args.command:
         parser.print_help()
         return 2

@@ -15,8 +15,16 @@ MAX_NAME_LENGTH = 52
 _NUMBER = re.compile(r"^(\d+)_")
 
 
+_SQUASHED = re.compile(r"_squashed_(\d+)")
+
+
 def migration_number(name: str) -> int | None:
-    """The leading number of a migration name (``0003_x`` -> 3), if any."""
+    """The leading number of a migration name (``0003_x`` -> 3), if any; for
+    a squashed migration the number of the last one it replaces
+    (``0001_squashed_0004_x`` -> 4), so the next migration is ``0005``."""
+    squashed = _SQUASHED.search(name)
+    if squashed:
+        return int(squashed.group(1))
     match = _NUMBER.match(name)
     return int(match.group(1)) if match else None
 

@@ -107,7 +107,7 @@ def test_non_null_field_without_default_needs_an_answer():
     """--noinput cannot invent a value for existing rows; an answer becomes a one-off default."""
     before = state(author())
     after = state(author(("age", models.IntegerField())))
-    with pytest.raises(QuestionError, match="non-nullable field 'age' to Author"):
+    with pytest.raises(QuestionError, match="non-nullable field 'age' to author"):
         detect(before, after, graph_with(("authors", "0001_initial")))
     (migration,) = detect(before, after, graph_with(("authors", "0001_initial")), Yes())["authors"]
     (op,) = migration.operations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shoal.migrations.operations.base import Category, Operation
+from shoal.migrations.operations.footprint import independent
 from shoal.migrations.state import ModelState, ProjectState
 from shoal.models.fields import NOT_PROVIDED, Field
 from shoal.models.fields.related import resolve_relation
@@ -50,9 +51,24 @@ class FieldOperation(Operation):
         return False
 
     def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
-        return super().reduce(operation, app_label) or not operation.references_field(
-            self.model_name, self.name, app_label
-        )
+        # Every field operation is gone once its model is deleted; adding an
+        # M2M field is the exception (its table would outlive the model).
+        if (isinstance(operation, _delete_model_class()) and operation.name_lower == self.model_name_lower  # type: ignore[attr-defined]
+                and not (isinstance(self, AddField) and getattr(self.field, "many_to_many", False))):
+            return [operation]
+        return super().reduce(operation, app_label) or independent(self, operation, app_label)
+
+
+_DELETE_MODEL: list[type] = []
+
+
+def _delete_model_class() -> type:
+    # models.py imports this module, so DeleteModel is looked up late (once).
+    if not _DELETE_MODEL:
+        from shoal.migrations.operations.models import DeleteModel
+
+        _DELETE_MODEL.append(DeleteModel)
+    return _DELETE_MODEL[0]
 
 
 def _with_field_default(field: Field, preserve_default: bool) -> Field:
@@ -62,6 +78,40 @@ def _with_field_default(field: Field, preserve_default: bool) -> Field:
     if not preserve_default:
         field.default = NOT_PROVIDED
     return field
+
+
+def field_with_default(field: Field, default: Any) -> Field:
+    """A fresh copy of ``field`` whose default is ``default`` (NOT_PROVIDED: none)."""
+    _name, _path, args, kwargs = field.deconstruct()
+    kwargs.pop("default", None)
+    if default is not NOT_PROVIDED:
+        kwargs["default"] = default
+    return type(field)(*args, **kwargs)
+
+
+def state_field(field: Field, preserve_default: bool) -> Field:
+    """The field as the state keeps it (a one-off default removed); the same
+    object when there is nothing to remove."""
+    if preserve_default or not field.has_default():
+        return field
+    return field_with_default(field, NOT_PROVIDED)
+
+
+def merge_field_changes(first: Field, first_preserve: bool, second: Field,
+                        second_preserve: bool) -> tuple[Field, bool]:
+    """``(field, preserve_default)`` for one AddField/AlterField that does what
+    ``first`` then an AlterField to ``second`` do to one column.
+
+    The state ends with ``second`` (without its default when that was one-off).
+    When ``second`` has no default but ``first`` had one (kept or one-off), the
+    rows that existed were filled from ``first``'s default; the merged
+    operation keeps it as a one-off default, so it still has a value to put in
+    them (a NOT NULL column without a default could not be added to a table
+    with rows) and the model does not gain a default.
+    """
+    if second_preserve and not second.has_default() and first.has_default():
+        return field_with_default(second, first.default), False
+    return second, second_preserve
 
 
 class AddField(FieldOperation):
@@ -95,6 +145,19 @@ class AddField(FieldOperation):
         model = from_state.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor, app_label, model):
             schema_editor.remove_field(from_state, model, model.get_field(self.name))
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        if isinstance(operation, FieldOperation) and self.is_same_field_operation(operation):
+            if isinstance(operation, AlterField):
+                field, preserve = merge_field_changes(self.field, self.preserve_default,  # type: ignore[arg-type]
+                                                      operation.field, operation.preserve_default)  # type: ignore[arg-type]
+                return [AddField(self.model_name, self.name, field, preserve_default=preserve)]
+            if isinstance(operation, RemoveField):
+                return []
+            if isinstance(operation, RenameField):
+                return [AddField(self.model_name, operation.new_name, self.field,  # type: ignore[arg-type]
+                                 preserve_default=self.preserve_default)]
+        return super().reduce(operation, app_label)
 
     def describe(self) -> str:
         return f"Add field {self.name} to {self.model_name}"
@@ -182,6 +245,21 @@ class AlterField(FieldOperation):
             schema_editor.alter_field(from_state, old_model, old_model.get_field(self.name),
                                       to_state, new_model, new_model.get_field(self.name))
 
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        if isinstance(operation, FieldOperation) and self.is_same_field_operation(operation):
+            if isinstance(operation, AlterField):
+                field, preserve = merge_field_changes(self.field, self.preserve_default,  # type: ignore[arg-type]
+                                                      operation.field, operation.preserve_default)  # type: ignore[arg-type]
+                return [AlterField(self.model_name, self.name, field, preserve_default=preserve)]
+            if isinstance(operation, RemoveField):
+                return [operation]
+            if isinstance(operation, RenameField):
+                # Rename first, then alter under the new name: lets the
+                # alteration meet later operations on that name.
+                return [operation, AlterField(self.model_name, operation.new_name, self.field,  # type: ignore[arg-type]
+                                              preserve_default=self.preserve_default)]
+        return super().reduce(operation, app_label)
+
     def describe(self) -> str:
         return f"Alter field {self.name} on {self.model_name}"
 
@@ -225,10 +303,29 @@ class RenameField(FieldOperation):
                     tuple(self.new_name if f == self.old_name else f for f in group)
                     for group in model.options["unique_together"]
                 }
+            if model.options.get("order_with_respect_to") == self.old_name:
+                model.options["order_with_respect_to"] = self.new_name
             if model.options.get("ordering"):
                 model.options["ordering"] = [_rename_order(o, self.old_name, self.new_name) for o in model.options["ordering"]]
 
         state.update_model(app_label, self.model_name_lower, change)
+        self._follow_to_field(app_label, state)
+
+    def _follow_to_field(self, app_label: str, state: ProjectState) -> None:
+        """Foreign keys that name the renamed field as their ``to_field`` follow it
+        (as in Django's state), or the next operation would not find their target."""
+        for rel_model, rel_field in list(state.relations_to(app_label, self.model_name_lower)):
+            if rel_field.many_to_many or getattr(rel_field.remote_field, "field_name", None) != self.old_name:
+                continue
+            _name, _path, args, kwargs = rel_field.deconstruct()
+            kwargs["to_field"] = self.new_name
+            follower = type(rel_field)(*args, **kwargs)
+            follower.set_attributes_from_name(str(rel_field.name))
+            state.update_model(
+                rel_model.app_label,
+                rel_model.name_lower,
+                lambda m, n=str(rel_field.name), f=follower: m.fields.__setitem__(n, f),
+            )
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: ProjectState, to_state: ProjectState) -> None:
         old_model = from_state.get_model(app_label, self.model_name)
@@ -246,6 +343,16 @@ class RenameField(FieldOperation):
 
     def references_field(self, model_name: str, name: str, app_label: str) -> bool:
         return model_name.lower() == self.model_name_lower and name.lower() in (self.old_name_lower, self.new_name_lower)
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        if self.is_same_model_operation(operation):
+            if isinstance(operation, RenameField) and operation.old_name_lower == self.new_name_lower:
+                if operation.new_name == self.old_name:
+                    return []  # renamed back
+                return [RenameField(self.model_name, self.old_name, operation.new_name)]
+            if isinstance(operation, RemoveField) and operation.name_lower == self.new_name_lower:
+                return [RemoveField(self.model_name, self.old_name)]
+        return super().reduce(operation, app_label)
 
     def describe(self) -> str:
         return f"Rename field {self.old_name} on {self.model_name} to {self.new_name}"

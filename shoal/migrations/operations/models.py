@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shoal.migrations.operations.base import Category, Operation
+from shoal.migrations.operations.footprint import independent
 from shoal.migrations.state import ModelState, ProjectState
 from shoal.models.fields.related import resolve_relation
 
@@ -23,7 +24,7 @@ class ModelOperation(Operation):
         return name.lower() == self.name_lower
 
     def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
-        return super().reduce(operation, app_label) or not operation.references_model(self.name, app_label)
+        return super().reduce(operation, app_label) or independent(self, operation, app_label)
 
 
 class CreateModel(ModelOperation):
@@ -77,6 +78,21 @@ class CreateModel(ModelOperation):
     @property
     def migration_name_fragment(self) -> str:
         return self.name_lower
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        from shoal.migrations.operations.create_fold import fold_into_create
+
+        folded = fold_into_create(self, operation, app_label)
+        if folded is not None:
+            return folded
+        return super().reduce(operation, app_label)
+
+    def copy_with(self, **changes: Any) -> CreateModel:
+        """A new CreateModel like this one with some arguments replaced."""
+        kwargs: dict[str, Any] = {"name": self.name, "fields": self.fields, "options": self.options,
+                                  "bases": self.bases, "managers": self.managers}
+        kwargs.update(changes)
+        return CreateModel(**kwargs)
 
     def references_model(self, name: str, app_label: str) -> bool:
         name_lower = name.lower()
@@ -167,6 +183,15 @@ class RenameModel(ModelOperation):
 
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() in (self.old_name_lower, self.new_name_lower)
+
+    def reduce(self, operation: Operation, app_label: str) -> list[Operation] | bool:
+        if isinstance(operation, RenameModel) and operation.old_name_lower == self.new_name_lower:
+            if operation.new_name == self.old_name:
+                return []  # renamed back
+            return [RenameModel(self.old_name, operation.new_name)]
+        if isinstance(operation, DeleteModel) and operation.name_lower == self.new_name_lower:
+            return [DeleteModel(self.old_name)]
+        return super().reduce(operation, app_label)
 
     def describe(self) -> str:
         return f"Rename model {self.old_name} to {self.new_name}"
