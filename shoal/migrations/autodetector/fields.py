@@ -13,11 +13,12 @@ Key = tuple[str, str]
 
 
 def _needs_one_off_default(field: Any) -> bool:
-    """A new NOT NULL column with nothing to fill existing rows with."""
+    """A new NOT NULL column with nothing to fill existing rows with (auto_now and
+    auto_now_add columns are filled with the current time by the schema editor)."""
     return not (
         field.null or field.has_default() or field.has_db_default() or field.many_to_many
         or (field.blank and field.empty_strings_allowed) or getattr(field, "auto_now", False)
-        or field.primary_key
+        or getattr(field, "auto_now_add", False) or field.primary_key
     )
 
 
@@ -34,7 +35,7 @@ class FieldChanges:
 
     def kept_models(self) -> list[tuple[Key, Key]]: ...
 
-    def need_for_target(self, app_label: str, target: Key, field: Any = None) -> list[Any]: ...
+    def relation_needs(self, key: Key, model: Any, field: Any) -> list[Any]: ...
 
     def link_deletions(self, unlinks: dict[Key, list[Planned]]) -> None: ...
 
@@ -106,7 +107,7 @@ class FieldChanges:
                     continue
                 needs: list[Any] = []
                 if field.is_relation:
-                    needs = self.need_for_target(new_key[0], relation_target(new, field), field)
+                    needs = self.relation_needs(new_key, new, field)
                 preserve_default = True
                 if _needs_one_off_default(field):
                     value = self.questioner.ask_not_null_addition(name, new.name)
@@ -138,7 +139,7 @@ class FieldChanges:
                     continue
                 needs: list[Any] = []
                 if new_field.is_relation:
-                    needs = self.need_for_target(new_key[0], relation_target(new, new_field), new_field)
+                    needs = self.relation_needs(new_key, new, new_field)
                 preserve_default = True
                 if old_field.null and not new_field.null and not new_field.has_default() \
                         and not new_field.has_db_default() and not new_field.many_to_many:

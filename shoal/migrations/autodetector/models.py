@@ -19,6 +19,14 @@ def relation_target(model: ModelState, field: Any) -> Key:
     return resolve_relation(field.remote_field.model, model.app_label, model.name_lower)
 
 
+def through_targets(model: ModelState, field: Any) -> list[Key]:
+    """The explicit ``through=`` model of a many-to-many field, as a key."""
+    through = getattr(field, "through", None)
+    if not getattr(field, "many_to_many", False) or through is None:
+        return []
+    return [resolve_relation(through, model.app_label, model.name_lower)]
+
+
 def base_targets(model: ModelState) -> list[Key]:
     out = []
     for base in model.bases:
@@ -35,6 +43,38 @@ def create_options(model: ModelState) -> dict[str, Any]:
             continue
         options[key] = value
     return options
+
+
+def _names(item: Any) -> set[str]:
+    """Field names an index or constraint mentions (its fields and include)."""
+    names = {f.lstrip("-") for f in getattr(item, "fields", ()) or ()}
+    return names | set(getattr(item, "include", ()) or ())
+
+
+def split_options(model: ModelState, deferred: set[str]) -> tuple[dict[str, Any], list[Any]]:
+    """CreateModel options, and the operations that must wait for fields
+    added after the CreateModel (a relation deferred to break a cycle)."""
+    options = create_options(model)
+    if not deferred:
+        return options, []
+    later: list[Any] = []
+    name = model.name_lower
+    groups = set(options.get("unique_together") or ())
+    if any(deferred & set(group) for group in groups):
+        options.pop("unique_together")
+        later.append(operations.AlterUniqueTogether(name=name, unique_together=groups))
+    if options.get("order_with_respect_to") in deferred:
+        later.append(operations.AlterOrderWithRespectTo(name=name,
+                                                        order_with_respect_to=options.pop("order_with_respect_to")))
+    for option, add, kwarg in (("indexes", operations.AddIndex, "index"),
+                               ("constraints", operations.AddConstraint, "constraint")):
+        waiting = [item for item in options.get(option) or () if _names(item) & deferred]
+        if waiting:
+            options[option] = [item for item in options[option] if item not in waiting]
+            if not options[option]:
+                options.pop(option)
+            later += [add(model_name=name, **{kwarg: item}) for item in waiting]
+    return options, later
 
 
 class ModelChanges:
@@ -63,6 +103,14 @@ class ModelChanges:
         if target[0] != app_label:
             return [("app", target[0])]
         return []
+
+    def relation_needs(self, key: Key, model: ModelState, field: Any) -> list[Any]:
+        """What a relation field of ``model`` needs: its target and its through model."""
+        needs: list[Any] = []
+        for target in [relation_target(model, field), *through_targets(model, field)]:
+            if target != key:
+                needs += self.need_for_target(key[0], target, field if target == relation_target(model, field) else None)
+        return needs
 
     def kept_models(self) -> list[tuple[Key, Key]]:
         """(old key, new key) of models present before and after (renames mapped)."""
@@ -111,18 +159,22 @@ class ModelChanges:
             for target in base_targets(self.to_state.models[key]):
                 if target in new_set and target != key:
                     edges[key].add(target)
-        for key in new_keys:
-            model = self.to_state.models[key]
-            for fname, field in model.fields.items():
-                if not field.is_relation or field.many_to_many:
-                    continue
-                target = relation_target(model, field)
-                if target not in new_set or target == key:
-                    continue
-                if _reaches(edges, target, key):
-                    deferred[key].append(fname)
-                else:
-                    edges[key].add(target)
+        # Foreign keys first, then many-to-many fields (their target and through
+        # model): a cycle is broken at the many-to-many field when it can be,
+        # as Django adds a ``through=`` field after its through model.
+        for many in (False, True):
+            for key in new_keys:
+                model = self.to_state.models[key]
+                for fname, field in model.fields.items():
+                    if not field.is_relation or bool(field.many_to_many) != many:
+                        continue
+                    targets = {relation_target(model, field)} | set(through_targets(model, field))
+                    targets = {t for t in targets if t in new_set and t != key}
+                    if any(_reaches(edges, target, key) for target in targets):
+                        deferred[key].append(fname)
+                    else:
+                        edges[key].update(targets)
+        later: dict[Key, list[Any]] = {}
         for key in _topological(new_keys, edges):
             model = self.to_state.models[key]
             needs: list[Any] = []
@@ -132,13 +184,12 @@ class ModelChanges:
                     continue
                 inline.append((fname, field))
                 if field.is_relation:
-                    target = relation_target(model, field)
-                    if target != key:
-                        needs += self.need_for_target(key[0], target, field)
+                    needs += self.relation_needs(key, model, field)
             for target in base_targets(model):
                 needs += self.need_for_target(key[0], target)
+            options, later[key] = split_options(model, set(deferred[key]))
             op = operations.CreateModel(
-                name=model.name, fields=inline, options=create_options(model),
+                name=model.name, fields=inline, options=options,
                 bases=model.bases, managers=model.managers,
             )
             self.creators[key] = self.add(key[0], op, model_key=key, needs=needs)
@@ -146,9 +197,10 @@ class ModelChanges:
             model = self.to_state.models[key]
             for fname in deferred[key]:
                 field = model.fields[fname]
-                target = relation_target(model, field)
                 op = operations.AddField(model_name=model.name_lower, name=fname, field=field)
-                self.add(key[0], op, model_key=key, needs=self.need_for_target(key[0], target, field))
+                self.add(key[0], op, model_key=key, needs=self.relation_needs(key, model, field))
+            for op in later.get(key, []):
+                self.add(key[0], op, model_key=key)
 
     # -- deleted ------------------------------------------------------------------
 

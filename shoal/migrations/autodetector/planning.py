@@ -15,6 +15,7 @@ from shoal.exceptions import MigrationError
 from shoal.migrations.autodetector.base import Planned
 from shoal.migrations.migration import Migration, swappable_dependency
 from shoal.migrations.naming import migration_number, numbered, suggest_name
+from shoal.migrations.optimizer import optimize
 
 
 def _chunk(planned: list[Planned]) -> tuple[dict[str, list[list[Planned]]], dict[tuple[str, int], set[Any]]]:
@@ -84,7 +85,8 @@ def build_migrations(planned: list[Planned], graph: Any, trim_to_apps: set[str] 
         initial = leaf is None
         migrations: list[Migration] = []
         for index, chunk in enumerate(chunks[app]):
-            ops = [p.operation for p in chunk]
+            # Each new migration is optimized (and then named after what is left).
+            ops = optimize([p.operation for p in chunk], app)
             if migration_name:
                 name = numbered(number + index, migration_name)
             elif initial and number + index == 1:
