@@ -20,6 +20,7 @@ carry the data they talk about, so tests and callers need not parse text::
      |    +-- LockTimeout            another deploy held the migration lock
      +-- SerializationError          a value that cannot be written to a file
      +-- QuestionError               a question that needs an answer under --noinput
+     +-- SystemCheckError            `shoal check` found errors in the models
 """
 
 from __future__ import annotations
@@ -148,6 +149,14 @@ def _rebuild_serialization_error(
 
 class QuestionError(ShoalError):
     """A question the autodetector needed answered, asked under --noinput."""
+
+
+class SystemCheckError(ShoalError):
+    """System checks found errors; carries the messages (see shoal.checks)."""
+
+    def __init__(self, message: str, messages: Any = ()) -> None:
+        self.messages = list(messages)
+        super().__init__(message)
 
 
 class ObjectDoesNotExist(Exception):

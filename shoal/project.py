@@ -113,14 +113,21 @@ class Project:
 
     def history_state(self, loader: MigrationLoader) -> ProjectState:
         """The state at the end of the migration files (cached across runs)."""
+        return self._history(loader).state  # type: ignore[no-any-return]
+
+    def _history(self, loader: MigrationLoader) -> Any:
+        """The end of the history as a ``state_cache.CachedState``: from the
+        cache while no migration file changed, else replayed (and cached)."""
         from shoal.migrations import state_cache
 
         sig = state_cache.signature(loader, self.settings.swappable)
-        state = state_cache.load(self.settings.base_dir, sig)
-        if state is None:
+        cached = state_cache.load_cached(self.settings.base_dir, sig, rebuild=loader.project_state)
+        if cached is None:
             state = loader.project_state()
-            state_cache.store(self.settings.base_dir, sig, state)
-        return state
+            summary = state_cache.summarize(state)
+            state_cache.store(self.settings.base_dir, sig, state, summary)
+            cached = state_cache.CachedState(summary, state=state)
+        return cached
 
     # -- makemigrations ------------------------------------------------------------------
 
@@ -146,15 +153,20 @@ class Project:
                 raise ConfigError("You must supply at least one app label when using --empty.")
             changes = {label: [self._empty_migration(loader, label, name)] for label in app_labels}
         else:
-            from_state = self.history_state(loader)
+            history = self._history(loader)
             to_state = self.current_state()
-            from shoal.migrations.autodetector import MigrationAutodetector
+            if _unchanged(history.summary, to_state):
+                changes = {}  # what the autodetector would find, without unpickling the old state
+            else:
+                from shoal.migrations.autodetector import MigrationAutodetector
 
-            detector = MigrationAutodetector(from_state, to_state, questioner)
-            changes = detector.changes(loader.graph, trim_to_apps=set(app_labels) or None, migration_name=name)
+                detector = MigrationAutodetector(history.state, to_state, questioner)
+                changes = detector.changes(loader.graph, trim_to_apps=set(app_labels) or None, migration_name=name)
+        result = MakeMigrationsResult()
+        if not changes:
+            return result
         from shoal.migrations.writer import MigrationWriter
 
-        result = MakeMigrationsResult()
         for label, migrations in sorted(changes.items()):
             # Every file is rendered before anything is created: a value that
             # cannot be serialized leaves the project untouched.
@@ -353,6 +365,17 @@ class Project:
             raise MigrationError(f"Cannot write {new_path}: the file already exists. Remove it and run again.")
         new_path.write_text(rendered.source, encoding="utf-8")
         return OptimizeResult(plan, new_path, rendered, replacement.name)
+
+
+def _unchanged(summary: dict[Any, Any], to_state: ProjectState) -> bool:
+    """Whether the models match the summarized history; any error here is left
+    to the autodetector, which reports it as it always has."""
+    from shoal.migrations import state_cache
+
+    try:
+        return state_cache.unchanged(summary, to_state)
+    except Exception:
+        return False
 
 
 def _stamp() -> str:

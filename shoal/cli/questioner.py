@@ -66,10 +66,11 @@ class InteractiveQuestioner(MigrationQuestioner):
 
     def ask_rename(self, model_name: str, old_name: str, new_name: str, field: Any) -> bool:
         kind = type(field).__name__
-        return self._boolean(f"Was {model_name.lower()}.{old_name} renamed to {model_name.lower()}.{new_name} (a {kind})?")
+        model = model_name.lower()
+        return self._boolean(f"Did you rename {model}.{old_name} to {model}.{new_name} (a {kind})?")
 
     def ask_rename_model(self, old_model: Any, new_model: Any) -> bool:
-        return self._boolean(f"Was the model {old_model.app_label}.{old_model.name} renamed to {new_model.name}?")
+        return self._boolean(f"Did you rename the {old_model.app_label}.{old_model.name} model to {new_model.name}?")
 
     def ask_not_null_addition(self, field_name: str, model_name: str) -> Any:
         choice = self._choice(

@@ -30,7 +30,7 @@ class MigrationQuestioner:
     def ask_not_null_addition(self, field_name: str, model_name: str) -> Any:
         """A value to fill existing rows for a new NOT NULL field without default."""
         raise QuestionError(
-            f"It is impossible to add a non-nullable field '{field_name}' to {model_name} without "
+            f"It is impossible to add a non-nullable field '{field_name}' to {model_name.lower()} without "
             "specifying a default. This is because the database needs something to populate existing "
             "rows. Give the field a default, make it null=True, or run makemigrations interactively "
             "(without --noinput) to provide a one-off default."

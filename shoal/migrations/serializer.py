@@ -212,6 +212,9 @@ class Serializer:
         if isinstance(value, tuple) and isinstance(_probe(value, "setting"), str):
             self.imports.update({SETTINGS_IMPORT, MIGRATIONS_IMPORT})
             return f"migrations.swappable_dependency(settings.{value.setting})"  # type: ignore[attr-defined]
+        if getattr(kind, "_shoal_choices", False) and isinstance(value, enum.Enum):
+            # A models.TextChoices/IntegerChoices member is written as its plain value.
+            return self.serialize(value.value)
         if _is_operation(value):
             return self.operation(value)
         if callable(_probe(value, "deconstruct")):

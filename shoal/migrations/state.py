@@ -22,6 +22,7 @@ from shoal.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from shoal.models.fields import Field
 from shoal.models.fields.related import resolve_relation
 from shoal.models.options import DEFAULT_NAMES, normalize_together
+from shoal.models.order_wrt import ORDER_FIELD, OrderWrt, is_order_field
 
 ModelKey = tuple[str, str]
 
@@ -54,6 +55,8 @@ class ModelState:
             if field.name is None or field.column is None:
                 field.set_attributes_from_name(fname)
         self.options = dict(options or {})
+        if self.options.get("order_with_respect_to") and ORDER_FIELD not in self.fields:
+            self.fields[ORDER_FIELD] = order_field()
         self.options.setdefault("indexes", [])
         self.options.setdefault("constraints", [])
         self.bases = tuple(bases) if bases else ("shoal.models.Model",)
@@ -100,8 +103,6 @@ class ModelState:
         return bool(self.options.get("proxy"))
 
     def get_field(self, name: str) -> Field:
-        if name == "_order" and self.options.get("order_with_respect_to"):
-            name = "_order"
         try:
             return self.fields[name]
         except KeyError:
@@ -159,6 +160,8 @@ class ModelState:
         for field in opts.local_fields + opts.local_many_to_many:
             if exclude_rels and field.is_relation:
                 continue
+            if is_order_field(field.name, field):
+                continue  # implied by order_with_respect_to; the constructor adds it
             fields[field.name] = _clone_field(field, field.name)
         options: dict[str, Any] = {}
         for name in DEFAULT_NAMES:
@@ -203,6 +206,52 @@ class ModelState:
 
     def __repr__(self) -> str:
         return f"<ModelState: '{self.app_label}.{self.name}'>"
+
+
+def field_signature(field: Any, renamed: dict[tuple[str, str], tuple[str, str]] | None = None,
+                    app_label: str = "", model_name: str = "") -> tuple[Any, ...]:
+    """A comparable value for a field: its deconstruction with relation targets
+    resolved to ``app.model`` (and mapped through model renames).  This is
+    how the autodetector tells an altered field (see :func:`model_summary`)."""
+    _name, path, args, kwargs = field.deconstruct()
+    if "to" in kwargs:
+        kwargs = dict(kwargs)
+        target = resolve_relation(kwargs["to"], app_label, model_name)
+        if renamed and target in renamed:
+            target = renamed[target]
+        kwargs["to"] = target
+    return path, tuple(args), _freeze(kwargs)
+
+
+def _freeze(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value  # the common leaves, before the isinstance checks below
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, set):
+        return frozenset(_freeze(v) for v in value)
+    return value
+
+
+def model_summary(model: ModelState) -> tuple[Any, ...]:
+    """Everything the autodetector compares between the old and the new state
+    of a model it keeps: name, field names in order with their signatures,
+    options and managers.  Two states whose models have equal summaries (and
+    the same keys) need no migration, so ``makemigrations`` can tell so from
+    a summary cached with the history's end state (``state_cache.py``)."""
+    app_label, name_lower = model.app_label, model.name_lower
+    fields = tuple([(name, field_signature(f, None, app_label, name_lower)) for name, f in model.fields.items()])
+    return (model.name, fields, model.options, model.managers)
+
+
+def order_field() -> Field:
+    """A bound ``_order`` field for a state with ``order_with_respect_to``."""
+    field = OrderWrt()
+    field.set_attributes_from_name(ORDER_FIELD)
+    return field
 
 
 def _clone_field(field: Field, name: str) -> Field:

@@ -37,3 +37,9 @@ from shoal.models.query_utils import F, Q  # noqa: E402
 from shoal.models.query import QuerySet  # noqa: E402
 
 __all__ += ["Q", "F", "QuerySet"]
+
+# -- Enumerated choices (model language, issue 6). --
+from shoal.models.enums import Choices, IntegerChoices, TextChoices  # noqa: E402
+from shoal.models.constraints import Deferrable  # noqa: E402
+
+__all__ += ["Choices", "IntegerChoices", "TextChoices", "Deferrable"]

@@ -80,8 +80,11 @@ class ModelBase(type):
             {"__module__": module, "__qualname__": f"{name}.MultipleObjectsReturned"},
         )
 
-        # Fields inherited from abstract parents come first, as copies.
-        for parent in cls.__mro__[1:]:
+        # Fields inherited from abstract parents come first, as copies (only direct
+        # parents: an abstract class's fields reached through a concrete parent
+        # live in that parent's table, and an abstract parent holds its own
+        # abstract parents' fields already).
+        for parent in [p for p in cls.__mro__[1:] if p in parents]:
             pmeta = getattr(parent, "_meta", None)
             if pmeta is None or not pmeta.abstract:
                 continue
@@ -130,6 +133,9 @@ class ModelBase(type):
                 opts.local_fields.sort()
             if opts.pk is None:
                 opts.pk = next(iter(opts.parents.values()))
+            from shoal.models.order_wrt import contribute_order_field
+
+            contribute_order_field(cls)
 
         managers = [(k, v) for k, v in contributable.items() if _is_manager(v)]
         if not managers and not abstract:
@@ -146,6 +152,11 @@ class ModelBase(type):
         for mname, manager in sorted(managers, key=lambda kv: kv[1].creation_counter):
             manager.contribute_to_class(cls, mname)
 
+        if abstract and meta is not None:
+            # Children may write ``class Meta(Parent.Meta)``; that Meta is not abstract itself.
+            cls.Meta = meta  # type: ignore[attr-defined]
+            if meta.__dict__.get("abstract"):
+                meta.abstract = False
         if not abstract:
             registry.register_model(app_label, cls)
             from shoal.models.related import contribute_relations

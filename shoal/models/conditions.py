@@ -13,7 +13,7 @@ from typing import Any
 
 from shoal.exceptions import FieldDoesNotExist
 from shoal.models.lookups import is_lookup
-from shoal.models.query_utils import Q
+from shoal.models.query_utils import F, Q
 from shoal.models.sql import Compiler, _Resolved
 
 __all__ = ["compile_condition"]
@@ -70,6 +70,33 @@ class _ConditionCompiler(Compiler):
 
     def col(self, alias: str, field: Any) -> str:
         return self.qn(field.column)
+
+    # The two overrides below write conditions the way Django writes them, so
+    # that CHECK and partial-index text is the same whichever tool created it.
+
+    def compile_leaf(self, key: str, value: Any, negated: bool = False) -> tuple[str, list[Any]]:
+        """``flag=True`` is ``"flag"`` and ``flag=False`` is ``NOT "flag"`` where the
+        backend takes a bare boolean as a condition."""
+        if isinstance(value, bool) and self.connection.features.supports_boolean_expr_in_where:
+            res = self.resolve(key)
+            exact = not res.lookups or res.lookups == ["exact"]
+            if exact and res.field.get_internal_type() == "BooleanField" and not (negated and res.field.null):
+                column = self.col(res.alias, res.field)
+                return (column if value else f"NOT {column}"), []
+        return super().compile_leaf(key, value, negated)
+
+    def compile_expression(self, expr: Any, field: Any = None) -> tuple[str, list[Any]]:
+        """An expression on the right of a lookup is parenthesised: ``"a" <= ("b")``."""
+        if getattr(self, "_in_expression", False):
+            return super().compile_expression(expr, field)
+        self._in_expression = True
+        try:
+            sql, params = super().compile_expression(expr, field)
+        finally:
+            self._in_expression = False
+        if isinstance(expr, F):
+            sql = f"({sql})"
+        return sql, params
 
     def prep(self, field: Any, value: Any) -> Any:
         if getattr(field, "is_relation", False):

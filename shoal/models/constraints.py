@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any, Sequence
+
+
+class Deferrable(enum.Enum):
+    """When a deferrable unique constraint is checked: at commit or at each statement."""
+
+    DEFERRED = "deferred"
+    IMMEDIATE = "immediate"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}.{self._name_}"
 
 
 class BaseConstraint:
@@ -41,6 +52,12 @@ class UniqueConstraint(BaseConstraint):
                  nulls_distinct: bool | None = None) -> None:
         if not fields:
             raise ValueError("UniqueConstraint.fields must list at least one field.")
+        if deferrable is not None and not isinstance(deferrable, Deferrable):
+            raise ValueError("UniqueConstraint.deferrable must be a models.Deferrable instance.")
+        if deferrable is not None and condition is not None:
+            raise ValueError("UniqueConstraint with conditions cannot be deferred.")
+        if deferrable is not None and include:
+            raise ValueError("UniqueConstraint with include fields cannot be deferred.")
         self.fields = tuple(fields)
         self.condition = condition
         self.deferrable = deferrable

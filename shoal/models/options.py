@@ -93,6 +93,12 @@ class Options:
                     raise ImproperlyConfigured(f"{cls.__name__}.Meta has an invalid attribute: {key}.")
                 setattr(self, key, value)
                 self.original_attrs[key] = value
+            # ``class Meta(Base.Meta)``: options inherited from an abstract parent's Meta.
+            for key in DEFAULT_NAMES:
+                if key not in attrs and key != "abstract" and hasattr(self.meta, key):
+                    value = getattr(self.meta, key)
+                    setattr(self, key, value)
+                    self.original_attrs[key] = value
         if self.app_label is None:
             raise ImproperlyConfigured(f"Model {cls.__name__} has no app_label.")
         self.unique_together = normalize_together(self.unique_together)

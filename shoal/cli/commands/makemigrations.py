@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from shoal.cli.commands import _checks
 from shoal.cli.commands._common import project
 from shoal.cli.output import Output
 from shoal.cli.questioner import InteractiveQuestioner
@@ -23,10 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--merge", action="store_true", help="fix migration conflicts")
     parser.add_argument("--noinput", "--no-input", action="store_true", dest="noinput",
                         help="never prompt (no renames assumed; a new non-null field needs a default)")
+    _checks.add_skip_checks(parser)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     proj = project(args)
+    _checks.run_before(proj, args, out)
     interactive = not args.noinput and sys.stdin is not None and (sys.stdin.isatty() or os.environ.get("SHOAL_FORCE_INTERACTIVE"))
     dry_run = args.dry_run or args.check
     if interactive:

@@ -39,14 +39,13 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         if not targets:
             out.write("(no migrations)")
         return 0
-    labels = args.app_label or [a.label for a in proj.app_specs]
-    for label in sorted(labels):
-        out.write(out.label(label))
-        shown = False
-        for key in graph.forwards_plan_many(graph.leaf_nodes(label)):
-            if key[0] != label:
-                continue
-            shown = True
+    labels = sorted(args.app_label or [a.label for a in proj.app_specs])
+    plans = graph.app_plans(labels)
+    verbose = out.verbosity >= 2
+    for label in labels:
+        # One write per app: the lines are the same, the pipe sees far fewer flushes.
+        lines = [out.label(label)]
+        for key in plans[label]:
             migration = graph.nodes[key]
             replaces = list(getattr(migration, "replaces", None) or [])
             title = key[1]
@@ -56,9 +55,10 @@ def handle(args: argparse.Namespace, out: Output) -> int:
                 mark = "[X]" if key in applied else ("[-]" if done else "[ ]")
             else:
                 mark = "[X]" if key in applied else "[ ]"
-            if out.verbosity >= 2 and key in recorded and recorded[key] is not None:
+            if verbose and key in recorded and recorded[key] is not None:
                 title += f" (applied at {recorded[key]:%Y-%m-%d %H:%M:%S})"
-            out.write(f" {mark} {title}")
-        if not shown:
-            out.write(" (no migrations)")
+            lines.append(f" {mark} {title}")
+        if len(lines) == 1:
+            lines.append(" (no migrations)")
+        out.write("\n".join(lines))
     return 0

@@ -9,6 +9,7 @@ from shoal.migrations.operations.models import (
     AlterModelManagers, AlterModelOptions, AlterModelTable, AlterModelTableComment,
     CreateModel, DeleteModel, RenameModel,
 )
+from shoal.migrations.operations.ordering import AlterOrderWithRespectTo
 from shoal.migrations.operations.special import RunPython, RunSQL, SeparateDatabaseAndState
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "AddField", "RemoveField", "AlterField", "RenameField",
     "RunSQL", "RunPython", "SeparateDatabaseAndState",
     "AddIndex", "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint", "AlterUniqueTogether",
+    "AlterOrderWithRespectTo",
 ]

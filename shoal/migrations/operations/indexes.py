@@ -116,6 +116,15 @@ class RenameIndex(IndexOperation):
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         def change(m: ModelState) -> None:
+            if self.old_fields:
+                # An unnamed index (index_together) becomes a named Meta.indexes entry.
+                from shoal.models.indexes import Index
+
+                m.options["indexes"] = [*m.options["indexes"], Index(fields=list(self.old_fields), name=self.new_name)]
+                together = {tuple(g) for g in m.options.get("index_together") or ()} - {tuple(self.old_fields)}
+                if "index_together" in m.options:
+                    m.options["index_together"] = together
+                return
             renamed = []
             for index in m.options["indexes"]:
                 if index.name == self.old_name:
@@ -126,23 +135,50 @@ class RenameIndex(IndexOperation):
 
         state.update_model(app_label, self.model_name_lower, change)
 
+    def _unnamed_index(self, schema_editor: Any, model: ModelState) -> Any:
+        """The index over ``old_fields`` as the database names it (the only one on those columns)."""
+        from shoal.exceptions import MigrationError
+        from shoal.models.indexes import Index
+
+        table = model.db_table
+        columns = [schema_editor.col(model.get_field(name)) for name in self.old_fields]
+        expected = schema_editor.make_index_name(table, columns, "_idx")
+        names = schema_editor.existing_names(table, expected, columns, index=True, unique=False, primary_key=False)
+        if len(names) != 1:
+            raise MigrationError(
+                f"RenameIndex on {model.label_lower}: found {len(names)} indexes over "
+                f"({', '.join(self.old_fields)}); expected exactly one. Use old_name= instead."
+            )
+        return Index(fields=list(self.old_fields), name=names[0])
+
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: ProjectState, to_state: ProjectState) -> None:
         model = to_state.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor, app_label, model):
-            old = from_state.get_model(app_label, self.model_name).get_index_by_name(self.old_name)
+            if self.old_fields:
+                old = self._unnamed_index(schema_editor, from_state.get_model(app_label, self.model_name))
+            else:
+                assert self.old_name is not None
+                old = from_state.get_model(app_label, self.model_name).get_index_by_name(self.old_name)
             schema_editor.rename_index(to_state, model, old, model.get_index_by_name(self.new_name))
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: ProjectState, to_state: ProjectState) -> None:
+        if self.old_fields:
+            return  # the index keeps its new name: there is no name to go back to (as in Django)
         model = to_state.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor, app_label, model):
+            assert self.old_name is not None
             new = from_state.get_model(app_label, self.model_name).get_index_by_name(self.new_name)
             schema_editor.rename_index(to_state, model, new, model.get_index_by_name(self.old_name))
 
     def describe(self) -> str:
+        if self.old_fields:
+            return f"Rename unnamed index for {tuple(self.old_fields)} on {self.model_name} to {self.new_name}"
         return f"Rename index {self.old_name} on {self.model_name} to {self.new_name}"
 
     @property
     def migration_name_fragment(self) -> str:
+        if self.old_fields:
+            return f"rename_{self.model_name_lower}_{'_'.join(self.old_fields)}_{self.new_name.lower()}"
         return f"rename_{(self.old_name or '').lower()}_{self.new_name.lower()}"
 
 

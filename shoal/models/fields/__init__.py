@@ -158,7 +158,15 @@ class Field:
         return self._error_messages
 
     def get_internal_type(self) -> str:
-        """The key of this field in a backend's ``data_types`` table."""
+        """The key of this field in a backend's ``data_types`` table: the nearest
+        built-in field class, so a custom ``UpperField(CharField)`` is a CharField
+        (a direct subclass of Field is known by its own name, as in Django)."""
+        for klass in type(self).__mro__:
+            if klass is Field:
+                break
+            if klass.__module__.startswith("shoal.models.fields") and not klass.__name__.startswith("_") \
+                    and not klass.__name__.endswith("Mixin"):
+                return klass.__name__
         return self.__class__.__name__
 
     def has_default(self) -> bool:

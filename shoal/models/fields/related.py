@@ -259,7 +259,7 @@ class ManyToManyField(RelatedField):
         if not self.db_constraint:
             kwargs["db_constraint"] = False
         if self.through is not None:
-            kwargs["through"] = self.through if isinstance(self.through, str) else self.through._meta.label
+            kwargs["through"] = self._through_label()
         if self.through_fields:
             kwargs["through_fields"] = self.through_fields
         if self.symmetrical is not None and self.remote_field.model == "self":
@@ -269,6 +269,15 @@ class ManyToManyField(RelatedField):
     def clone(self) -> "Field":
         name, _path, args, kwargs = self.deconstruct()
         return self.__class__(*args, **kwargs)
+
+    def _through_label(self) -> str:
+        """``through`` as ``"app.Model"`` (a bare name is in the declaring model's app)."""
+        through = self.through
+        if not isinstance(through, str):
+            return str(through._meta.label)
+        if "." not in through and self.model is not None and hasattr(self.model, "_meta"):
+            return f"{self.model._meta.app_label}.{through}"
+        return through
 
     def db_type(self, connection: Any) -> str | None:
         return None
