@@ -35,6 +35,8 @@ __all__ = [
     "Columns",
     "IndexName",
     "ForeignKeyName",
+    "FK_SUFFIX",
+    "FK_SUFFIX_RECREATED",
     "Statement",
 ]
 
@@ -163,8 +165,16 @@ class IndexName(Columns):
         return self.quote_name(self.make_name(self.table, self.columns, self.suffix))
 
 
+#: Suffix of a foreign key's name: ``_fk_<to_table>_<to_column>``.
+FK_SUFFIX = "_fk_{to_table}_{to_column}"
+#: Suffix of a foreign key re-created after its target column changed type
+#: (Django names those ``<table>_<column>_<hash>_fk``).
+FK_SUFFIX_RECREATED = "_fk"
+
+
 class ForeignKeyName(IndexName):
-    """The generated name of a foreign key; its suffix names the target."""
+    """The generated name of a foreign key; its suffix (a ``str.format``
+    template over ``to_table``/``to_column``) usually names the target."""
 
     def __init__(
         self,
@@ -174,9 +184,11 @@ class ForeignKeyName(IndexName):
         to_columns: Sequence[str],
         make_name: Callable[[str, Sequence[str], str], str],
         quote_name: Callable[[str], str],
+        suffix_template: str = FK_SUFFIX,
     ) -> None:
         super().__init__(table, columns, "", make_name, quote_name)
         self.to = Columns(to_table, to_columns, quote_name)
+        self.suffix_template = suffix_template
 
     def references_table(self, table: str) -> bool:
         return super().references_table(table) or self.to.references_table(table)
@@ -193,7 +205,7 @@ class ForeignKeyName(IndexName):
         self.to.rename_column_references(table, old, new)
 
     def __str__(self) -> str:
-        suffix = f"_fk_{self.to.table}_{self.to.columns[0]}"
+        suffix = self.suffix_template.format(to_table=self.to.table, to_column=self.to.columns[0])
         return self.quote_name(self.make_name(self.table, self.columns, suffix))
 
 

@@ -38,6 +38,9 @@ class BaseDatabaseFeatures:
     connection_persists_old_columns = False
     # CREATE INDEX ... WHERE <condition>.
     supports_partial_indexes = True
+    # A boolean column alone is a condition (``WHERE "active"``, ``CHECK (NOT "flag")``);
+    # else it is compared with 1/0, as Django writes it for that backend.
+    supports_boolean_expr_in_where = True
     # ASC/DESC per index column is honoured.
     supports_index_column_ordering = True
     # Indexes on expressions (CREATE INDEX ... ((lower(name)))).

@@ -31,12 +31,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shoal.db.ddl_references import Columns, ForeignKeyName, IndexName, Statement, Table, index_name
+from shoal.db.ddl_references import FK_SUFFIX, Columns, ForeignKeyName, IndexName, Statement, Table, index_name
 from shoal.models.fields import Field
 
 from .schema_columns import ColumnParams, ColumnsMixin
 from .schema_alter import AlterMixin
 from .schema_constraints import ConstraintsMixin
+from .schema_rename import RenameMixin
 
 if TYPE_CHECKING:
     from shoal.migrations.state import ModelState, ProjectState
@@ -61,7 +62,7 @@ class SchemaNote:
         return f"{self.kind} of table {self.table}: {self.detail}"
 
 
-class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin):
+class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin, RenameMixin):
     """DDL for one database connection; use as a context manager.
 
     ``with connection.schema_editor() as editor:`` opens a transaction when
@@ -276,11 +277,16 @@ class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin):
     def _fk_deferrable(self) -> str:
         return self.sql_fk_deferrable
 
-    def _create_fk_sql(self, table: str, column: str, to_table: str, to_column: str) -> Statement:
+    def _create_fk_sql(
+        self, table: str, column: str, to_table: str, to_column: str, suffix_template: str = FK_SUFFIX
+    ) -> Statement:
+        name = ForeignKeyName(
+            table, [column], to_table, [to_column], self.make_index_name, self.quote_name, suffix_template
+        )
         return Statement(
             self.sql_create_fk,
             table=Table(table, self.quote_name),
-            name=ForeignKeyName(table, [column], to_table, [to_column], self.make_index_name, self.quote_name),
+            name=name,
             column=Columns(table, [column], self.quote_name),
             to_table=Table(to_table, self.quote_name),
             to_column=Columns(to_table, [to_column], self.quote_name),
@@ -339,25 +345,6 @@ class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin):
             s for s in self.deferred_sql if not (isinstance(s, Statement) and s.references_table(model.db_table))
         ]
 
-    def rename_model(
-        self, old_state: ProjectState, old_model: ModelState, new_state: ProjectState, new_model: ModelState
-    ) -> None:
-        """Rename the table when ``db_table`` changes (auto M2M tables keep their names)."""
-        self.alter_db_table(new_state, new_model, old_model.db_table, new_model.db_table)
-
-    def alter_db_table(self, state: ProjectState, model: ModelState, old_table: str, new_table: str) -> None:
-        """Rename a table; queued statements follow the new name."""
-        if old_table == new_table or (
-            self.connection.features.ignores_table_name_case and old_table.lower() == new_table.lower()
-        ):
-            return
-        self.execute(
-            self.sql_rename_table.format(old_table=self.quote_name(old_table), new_table=self.quote_name(new_table))
-        )
-        for sql in self.deferred_sql:
-            if isinstance(sql, Statement):
-                sql.rename_table_references(old_table, new_table)
-
     def alter_db_table_comment(self, model: ModelState, old_comment: str | None, new_comment: str | None) -> None:
         """Set or clear the table's comment where the backend keeps comments."""
         if not self.connection.features.supports_comments or not self.sql_alter_table_comment:
@@ -388,6 +375,13 @@ class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin):
         table = model.db_table
         for group in sorted(old - new):
             columns = [self._column_of(model, n) for n in group]
+            # Created by a CreateModel earlier in this same editor block and still
+            # queued: dropping it from the queue is dropping it (squash fix, issue 7).
+            queued = str(self._create_unique_sql(table, columns))
+            pending = [s for s in self.deferred_sql if str(s) == queued]
+            if pending:
+                self.deferred_sql = [s for s in self.deferred_sql if str(s) != queued]
+                continue
             expected = self.make_index_name(table, columns, "_uniq")
             for name in self.existing_names(table, expected, columns, unique=True, primary_key=False):
                 self._delete_unique(table, name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from shoal.db.ddl_references import Statement
+from shoal.db.ddl_references import FK_SUFFIX_RECREATED, ForeignKeyName, Statement
 from shoal.exceptions import MigrationError
 from shoal.models.fields import Field
 
@@ -145,9 +145,11 @@ class AlterMixin:
         type_changed = old_p.type != new_p.type or old_p.collation != new_p.collation
         check_changed = (old_p.check is None) != (new_p.check is None) or old_p.internal_type != new_p.internal_type
 
-        # 1. drop what the change would break
-        drop_fk = fks and old_p.fk is not None and (old_p.fk != new_p.fk or type_changed)
-        if drop_fk:
+        # 1. drop what the change would break.  The field's own FK goes whenever
+        # anything but the comment changes, and is made again under the name
+        # of the new column and target (as Django does, e.g. on a rename).
+        drop_fk = fks and old_p.fk is not None and dataclasses.replace(old_p, comment=new_p.comment) != new_p
+        if drop_fk and not self._unqueue_fk(table, old_col):
             assert old_p.fk is not None
             for name in self.existing_names(
                 table, self.fk_name(table, old_col, *old_p.fk), [old_col], foreign_key=True
@@ -163,6 +165,8 @@ class AlterMixin:
                 if fks and getattr(rel_field, "db_constraint", True):
                     rel_table, rel_col = rel_model.db_table, rel_field.column
                     expected = self.fk_name(rel_table, rel_col, table, old_col)
+                    if self._unqueue_fk(rel_table, rel_col):
+                        continue
                     for name in self.existing_names(rel_table, expected, [rel_col], foreign_key=True):
                         self._delete_fk(rel_table, name)
         if old_p.unique and not new_p.unique:
@@ -202,7 +206,9 @@ class AlterMixin:
                     self.alter_column(rel_model.db_table, rel_field, rel_field, rel_old, rel_new, True)
             for rel_model, rel_field in incoming:
                 if fks and getattr(rel_field, "db_constraint", True):
-                    self.execute(self._create_fk_sql(rel_model.db_table, rel_field.column, table, new_col))
+                    self.execute(
+                        self._create_fk_sql(rel_model.db_table, rel_field.column, table, new_col, FK_SUFFIX_RECREATED)
+                    )
         if fks and new_p.fk is not None and (drop_fk or old_p.fk is None):
             self.execute(self._create_fk_sql(table, new_col, *new_p.fk))
         if (
@@ -218,6 +224,22 @@ class AlterMixin:
             and not self.connection.features.supports_comments_inline
         ):
             self._set_column_comment(table, new_col, new_p.comment)
+
+    def _unqueue_fk(self, table: str, column: str) -> bool:
+        """Forget a not-yet-run creation of the FK on ``table.column`` (its table was
+        created earlier in this migration); True if there was one.  The caller
+        then makes the FK anew instead of dropping one the database lacks."""
+        queued = [
+            s
+            for s in self.deferred_sql
+            if isinstance(s, Statement)
+            and isinstance(s.parts.get("name"), ForeignKeyName)
+            and s.parts["name"].table == table
+            and s.parts["name"].columns == [column]
+        ]
+        for statement in queued:
+            self.deferred_sql.remove(statement)
+        return bool(queued)
 
     def drop_column_check(self, table: str, column: str) -> None:
         """Drop the type's CHECK of ``column`` (named by the database when it was inline)."""

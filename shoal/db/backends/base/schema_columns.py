@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ColumnParams", "ColumnsMixin"]
 
-_AUTO_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
-
 
 @dataclass(frozen=True)
 class ColumnParams:
@@ -45,6 +43,21 @@ class ColumnParams:
     db_default: str | None  # the literal/expression SQL of db_default
     fk: tuple[str, str] | None  # (to_table, to_column) when a FK constraint is wanted
     rel_target: tuple[str, str] | None  # (to_table, to_column) of any relation
+
+
+def _default_auto_field_class() -> type[Field]:
+    """The configured ``default_auto_field`` class (BigAutoField when unset or not importable)."""
+    import importlib
+
+    from shoal.conf import DEFAULT_AUTO_FIELD, settings
+
+    dotted = settings.get().default_auto_field if settings.configured else DEFAULT_AUTO_FIELD
+    module, _, name = str(dotted).rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        return BigAutoField
+    return cls if isinstance(cls, type) and issubclass(cls, Field) else BigAutoField
 
 
 class ColumnsMixin:
@@ -213,9 +226,11 @@ class ColumnsMixin:
     def auto_through_model(self, state: ProjectState, model: ModelState, field: Field) -> ModelState | None:
         """The implicit table of a ManyToManyField without ``through=`` (None otherwise).
 
-        ``<table>_<field>`` with an ``id`` (the model's auto pk class, else
-        BigAutoField), one FK to each side (``from_``/``to_`` prefixes when the
-        relation is to the same model) and a unique pair.
+        ``<table>_<field>`` with an ``id`` of the project's ``default_auto_field``
+        class (as Django gives an auto-created through model its app's default
+        auto field, whatever the two sides' keys are), one FK to each side
+        (``from_``/``to_`` prefixes when the relation is to the same model) and
+        a unique pair.
         """
         if not field.many_to_many or getattr(field, "through", None) is not None:
             return None
@@ -227,8 +242,7 @@ class ColumnsMixin:
         table = getattr(field, "db_table", None) or truncate_name(
             f"{model.db_table}_{field.name}", self.max_name_length
         )
-        pk = model.pk
-        pk_class = type(pk) if pk is not None and pk.get_internal_type() in _AUTO_TYPES else BigAutoField
+        pk_class = _default_auto_field_class()
         constraint = bool(getattr(field, "db_constraint", True))
         fields = [
             ("id", pk_class(primary_key=True, auto_created=True, serialize=False, verbose_name="ID")),

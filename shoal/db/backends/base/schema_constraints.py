@@ -5,8 +5,9 @@ Split out of :mod:`.schema` to keep modules small; mixed into
 
 * An ``Index`` is a ``CREATE INDEX`` run after the table exists: ``-field``
   orders a column descending, ``opclasses`` and ``include`` are honoured where
-  the backend has them, a ``condition`` makes it partial (an index with a
-  condition is left out on a backend without partial indexes, as Django does).
+  the backend has them, a ``condition`` makes it partial (on a backend
+  without partial indexes the condition is ignored and the index is made over
+  all rows, as Django does on MySQL).
 * A ``UniqueConstraint`` is a table constraint (``CONSTRAINT n UNIQUE (...)``)
   unless it has a condition or ``include``: then it is a unique index.
 * A ``CheckConstraint`` is ``CONSTRAINT n CHECK (...)``; its ``Q`` condition
@@ -110,8 +111,7 @@ class ConstraintsMixin:
         fields = list(getattr(index, "fields", ()) or ())
         if not fields:
             raise NotImplementedError(f"Index {index!r} on {model.label_lower}: only field indexes are supported.")
-        if getattr(index, "condition", None) is not None and not self.connection.features.supports_partial_indexes:
-            return None
+        partial = self.connection.features.supports_partial_indexes
         columns = self._field_columns(model, [f.lstrip("-") for f in fields])
         ordering = self.connection.features.supports_index_column_ordering
         suffixes = [" DESC" if f.startswith("-") and ordering else "" for f in fields]
@@ -123,7 +123,7 @@ class ConstraintsMixin:
             name=index.name,
             col_suffixes=suffixes,
             include=self._include_sql(model, getattr(index, "include", ())),
-            condition=self.condition_sql(state, model, getattr(index, "condition", None)),
+            condition=self.condition_sql(state, model, getattr(index, "condition", None)) if partial else "",
         )
 
     def add_index(self, state: ProjectState, model: ModelState, index: Any) -> None:
@@ -136,8 +136,6 @@ class ConstraintsMixin:
         """Drop one ``Meta.indexes`` index."""
         if hasattr(index, "remove_sql"):
             self.execute(index.remove_sql(state, model, self))
-            return
-        if getattr(index, "condition", None) is not None and not self.connection.features.supports_partial_indexes:
             return
         if not self._unqueue(index.name):
             self.execute(self._delete_index_sql(model.db_table, index.name))

@@ -25,6 +25,8 @@ class DatabaseFeatures(BaseDatabaseFeatures):
     can_rollback_ddl = False
     # No CREATE INDEX ... WHERE.
     supports_partial_indexes = False
+    # Django writes ``active = 1`` here, not ``active``.
+    supports_boolean_expr_in_where = False
     # Column and table COMMENT '...', written inline in the definition.
     supports_comments = True
     supports_comments_inline = True

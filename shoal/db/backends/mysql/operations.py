@@ -44,5 +44,12 @@ class DatabaseOperations(BaseDatabaseOperations):
         # Backslash is an escape character in MySQL string literals.
         return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
+    def _bytes_literal(self, value: bytes) -> str:
+        """``_binary'...'`` (the form Django's driver writes, so DDL defaults read
+        back the same) for printable ASCII; ``X'hex'`` for anything else."""
+        if all(32 <= b < 127 for b in value):
+            return "_binary" + self._quote_string(value.decode("ascii"))
+        return super()._bytes_literal(value)
+
     def _adapt_BooleanField(self, value: Any) -> Any:
         return int(bool(value))

@@ -87,6 +87,37 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             f"REFERENCES {self.quote_name(to_table)} ({self.quote_name(to_column)})"
         )
 
+    def _alter_wants_index(self, field: Field, params: ColumnParams) -> bool:
+        """Whether the column has its own index across an AlterField: declared
+        ``db_index`` without ``unique``, foreign key or not (an index made before
+        the FK existed stays, as Django leaves it)."""
+        return bool(field.db_index) and not field.unique and not is_limited_type(params)
+
+    def drop_field_indexes(
+        self,
+        model: Any,
+        old_field: Field,
+        old_p: ColumnParams,
+        new_field: Field,
+        new_p: ColumnParams,
+        type_changed: bool,
+    ) -> None:
+        if self._alter_wants_index(old_field, old_p) and not self._alter_wants_index(new_field, new_p):
+            for name in self.plain_index_names(model, old_p.column):
+                self.execute(self._delete_index_sql(model.db_table, name))
+
+    def add_field_indexes(
+        self,
+        model: Any,
+        old_field: Field,
+        old_p: ColumnParams,
+        new_field: Field,
+        new_p: ColumnParams,
+        type_changed: bool,
+    ) -> None:
+        if self._alter_wants_index(new_field, new_p) and not self._alter_wants_index(old_field, old_p):
+            self.execute(self._create_index_sql(model.db_table, [new_p.column]))
+
     def field_should_be_indexed(self, field: Field, params: ColumnParams) -> bool:
         """InnoDB indexes FK columns itself; text/blob columns need a prefix length."""
         if not super().field_should_be_indexed(field, params):
@@ -115,6 +146,18 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             if name != column:
                 self.execute(self.sql_delete_check.format(table=self.quote_name(table), name=self.quote_name(name)))
 
+    def _keeps_inline_check(self, table: str, old_p: ColumnParams, new_p: ColumnParams) -> bool:
+        """Whether the column has an inline CHECK (named after the column) that the
+        MODIFY would drop while the same CHECK is still wanted."""
+        if not (old_p.check and new_p.check and self.connection.features.supports_column_check_constraints):
+            return False
+        if old_p.internal_type != new_p.internal_type:
+            return False  # a changed CHECK is dropped and added as a named constraint
+        if self.collect_sql:
+            return True
+        found = self.connection.introspection.get_constraints(table)
+        return any(info.check and name in (old_p.column, new_p.column) for name, info in found.items())
+
     def add_column_check(self, table: str, params: ColumnParams) -> None:
         if (table, params.column) in self._checks_in_modify:
             self._checks_in_modify.discard((table, params.column))
@@ -123,13 +166,6 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     def drop_primary_key(self, table: str) -> None:
         self.execute(self.sql_delete_pk.format(table=self.quote_name(table)))
-
-    def drop_unique(self, table: str, column: str, new_p: ColumnParams) -> None:
-        # A foreign key needs an index on its column; give it a plain one
-        # before its unique index goes (OneToOneField -> ForeignKey).
-        if new_p.fk is not None and new_p.column == column:
-            self.execute(self._create_index_sql(table, [column]))
-        super().drop_unique(table, column, new_p)
 
     def alter_column(
         self,
@@ -154,9 +190,10 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
                 f"MODIFY {new_p.column} ({old_p.type} -> {new_p.type}) rebuilds the table",
             )
         definition = self.column_sql(None, None, new_field, new_p, constraints=False)  # type: ignore[arg-type]
-        if self.is_mariadb and new_p.check and self.connection.features.supports_column_check_constraints:
-            # MariaDB keeps a column CHECK inside the column definition, so MODIFY
-            # would drop it: write it again (add_column_check then skips it).
+        if self.is_mariadb and self._keeps_inline_check(table, old_p, new_p):
+            # MariaDB keeps a CHECK written in CREATE TABLE inside the column
+            # definition, so MODIFY would drop it: write it again (add_column_check
+            # then skips it).  Django loses it here; shoal keeps the type's CHECK.
             definition += " " + self.sql_check_constraint.format(check=new_p.check)
             self._checks_in_modify.add((table, new_p.column))
         self.execute(

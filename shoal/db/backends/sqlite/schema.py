@@ -18,7 +18,7 @@ from shoal.db.ddl_references import Statement
 from shoal.exceptions import IntegrityError
 from shoal.models.fields import Field
 
-from .rebuild import foreign_key_violations, rebuild_table
+from .rebuild import foreign_key_violations, rebuild_table, recreate_empty_like_alter
 
 if TYPE_CHECKING:
     from shoal.db.backends.base.schema_columns import ColumnParams
@@ -80,6 +80,14 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     # ------------------------------------------------------------------ helpers
 
+    def db_default_sql(self, field: Field) -> str:
+        """A DecimalField's db_default is ``(CAST('1.50' AS NUMERIC))``: the text
+        literal alone would be stored as text, and Django writes the same."""
+        sql = super().db_default_sql(field)
+        if field.get_internal_type() == "DecimalField":
+            return f"(CAST({sql} AS NUMERIC))"
+        return sql
+
     def table_is_empty(self, table: str) -> bool:
         """Whether the table has no rows (never true in collect mode)."""
         if self.collect_sql:
@@ -125,8 +133,11 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         fields: dict[str, Field],
         copy: dict[str, tuple[str, list[Any]]],
         reason: str,
+        old_state: ProjectState | None = None,
     ) -> None:
-        rebuild_table(self, state, model, old_model=old_model, fields=fields, copy=copy, reason=reason)
+        rebuild_table(
+            self, state, model, old_model=old_model, fields=fields, copy=copy, reason=reason, old_state=old_state
+        )
 
     def _plain_copy(self, fields: dict[str, Field], skip: str | None = None) -> dict[str, tuple[str, list[Any]]]:
         return {
@@ -197,7 +208,12 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             and params.fk is None
             and not in_meta
         )
-        if droppable and not self.table_is_empty(model.db_table):
+        if droppable:
+            fields = {n: f for n, f in model.fields.items() if n != field.name and not f.many_to_many}
+            if self.table_is_empty(model.db_table) and recreate_empty_like_alter(
+                self, state, model, fields, drop_column=params.column
+            ):
+                return
             # DROP COLUMN refuses an indexed column: drop its own index first.
             if self.field_should_be_indexed(field, params):
                 for name in self.plain_index_names(model, params.column):
@@ -237,14 +253,21 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             self.add_field_indexes(new_model, old_field, old_p, new_field, new_p, False)
             return
         same_check = new_p.check if old_p.internal_type == new_p.internal_type else old_p.check
-        if dataclasses.replace(old_p, column=new_p.column, check=same_check) == new_p and not self.table_is_empty(table):
-            # (An empty table is cheaper to recreate than to RENAME COLUMN: see rebuild.py.)
-            self.execute(self.rename_column_sql(table, old_p.column, new_p.column, new_p))
+        renamed_only = dataclasses.replace(old_p, column=new_p.column, check=same_check) == new_p
+        if renamed_only and old_p.fk is None and new_p.fk is None:
+            # (Even on an empty table, which would be cheaper to recreate: the rebuild
+            # would give the indexes new names, RENAME COLUMN keeps them, as Django does;
+            # a foreign key column is renamed by the rebuild, as Django does too.)
+            fields = {n: f for n, f in new_model.fields.items() if not f.many_to_many}
+            if not (self.table_is_empty(table) and recreate_empty_like_alter(
+                self, new_state, new_model, fields, rename=(old_p.column, new_p.column)
+            )):
+                self.execute(self.rename_column_sql(table, old_p.column, new_p.column, new_p))
             for sql in self.deferred_sql:
                 if isinstance(sql, Statement):
                     sql.rename_column_references(table, old_p.column, new_p.column)
             return
-        if dataclasses.replace(old_p, internal_type=new_p.internal_type) != new_p:
+        if old_p != new_p:  # (another field class alone rebuilds too, as Django does)
             fields = {
                 n: (new_field if n == new_field.name else f) for n, f in new_model.fields.items() if not f.many_to_many
             }
@@ -252,9 +275,13 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             fill = self._fill_expression(new_field, new_p, old_p.column)
             if fill is not None:
                 copy[new_p.column] = fill
-            self._rebuild(new_state, new_model, old_model, fields, copy, f"altering column {old_p.column}")
+            self._rebuild(
+                new_state, new_model, old_model, fields, copy, f"altering column {old_p.column}", old_state=old_state
+            )
         # Tables whose FKs point here name this column and copy its type:
         # rebuild them when either changed (a RENAME COLUMN would have fixed the name).
+        # (Django leaves them alone when only the related type changes -- SmallAutoField
+        # to BigAutoField, both "integer" here; shoal keeps their declared type in step.)
         if (new_p.primary_key or new_p.unique) and (
             old_p.column != new_p.column
             or self._rel_type_of(old_state, old_model, old_field) != self._rel_type_of(new_state, new_model, new_field)
@@ -267,15 +294,38 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
 
     # ------------------------------------------------------------------ tables
 
-    def rename_model(
-        self, old_state: ProjectState, old_model: ModelState, new_state: ProjectState, new_model: ModelState
-    ) -> None:
-        """RENAME TO; SQLite itself rewrites the foreign keys of other tables that point here."""
-        self.alter_db_table(new_state, new_model, old_model.db_table, new_model.db_table)
+    def copy_m2m_table(self, old_through: ModelState, new_state: ProjectState, new_through: ModelState) -> None:
+        """CREATE the new through table, INSERT ... SELECT the rows, DROP the old one."""
+        qn = self.quote_name
+        old_table, table = old_through.db_table, new_through.db_table
+        self.create_model(new_state, new_through)
+        pairs = list(zip(old_through.fields.values(), new_through.fields.values(), strict=True))
+        self.execute(
+            f"INSERT INTO {qn(table)} ({', '.join(qn(self.col(new)) for _, new in pairs)}) "
+            f"SELECT {', '.join(qn(self.col(old)) for old, _ in pairs)} FROM {qn(old_table)}"
+        )
+        self.execute(self.sql_delete_table.format(table=qn(old_table)))
+        self.deferred_sql = [
+            s for s in self.deferred_sql if not (isinstance(s, Statement) and s.references_table(old_table))
+        ]
 
-    def alter_db_table(self, state: ProjectState, model: ModelState, old_table: str, new_table: str) -> None:
-        """Rename a table; other tables' REFERENCES clauses follow (legacy_alter_table off)."""
-        super().alter_db_table(state, model, old_table, new_table)
+    def alter_many_to_many(
+        self,
+        old_state: ProjectState,
+        old_model: ModelState,
+        old_field: Field,
+        new_state: ProjectState,
+        new_model: ModelState,
+        new_field: Field,
+    ) -> None:
+        """An auto M2M table whose name changes is copied into a new table (as Django does)."""
+        if old_field.many_to_many and new_field.many_to_many:
+            old_t = self.auto_through_model(old_state, old_model, old_field)
+            new_t = self.auto_through_model(new_state, new_model, new_field)
+            if old_t is not None and new_t is not None and old_t.db_table != new_t.db_table:
+                self.copy_m2m_table(old_t, new_state, new_t)
+                return
+        super().alter_many_to_many(old_state, old_model, old_field, new_state, new_model, new_field)
 
     def add_constraint(self, state: ProjectState, model: ModelState, constraint: Any) -> None:
         """A unique index is created; other constraints need a rebuild with the constraint in the model."""

@@ -1,0 +1,1 @@
+"""The parity suite needs Django only as an oracle; without it every test skips (see harness)."""
