@@ -8,12 +8,17 @@ waits for), the median of --repeat runs of:
   migrate (from empty)   apply every migration to an empty database
   migrate (nothing)      decide that nothing is left to do
   showmigrations         list every migration with its state
-  makemigrations --check decide that the models need no new migration
+  makemigrations (cold)  makemigrations --check without shoal's cached end state
+                         (__pycache__/shoal_state.pickle removed first: the first run
+                         after the migration files changed); Django has no such cache
+  makemigrations (warm)  makemigrations --check again, the cache in place
+  makemigrations (fresh) with --fresh: every __pycache__ of the project removed first
+                         (a fresh checkout, as in CI: both tools compile every file)
 
 and prints the figures, with Django's beside them as a ratio when
 `import django` works in the interpreter running this script.
 
-    python bench/planning.py --apps 20 --migrations 100 [--db sqlite|postgresql|mysql]
+    python bench/planning.py --apps 20 --migrations 100 [--db sqlite|postgresql|mysql] [--fresh]
 """
 
 from __future__ import annotations
@@ -70,15 +75,34 @@ def fresh_database(db: str, name: str) -> str | None:
     return None
 
 
+def remove_state_cache(project: Path) -> None:
+    """Forget shoal's cached end-of-history state (a no-op for Django)."""
+    (project / "__pycache__" / "shoal_state.pickle").unlink(missing_ok=True)
+
+
+def remove_pycache(project: Path) -> None:
+    """Every __pycache__ of the project, as after a fresh checkout."""
+    for directory in sorted(project.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def time_tool(label: str, base: list[str], project: Path, env: dict[str, str], db: str, repeat: int,
-              reset) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    results: dict[str, list[float]] = {k: [] for k in ("migrate (from empty)", "migrate (nothing)", "showmigrations", "makemigrations --check")}
+              reset, fresh: bool = False) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    check = base + ["makemigrations", "--check", "--noinput"]
+    keys = ["migrate (from empty)", "migrate (nothing)", "showmigrations", "makemigrations (cold)",
+            "makemigrations (warm)"] + (["makemigrations (fresh)"] if fresh else [])
+    results: dict[str, list[float]] = {k: [] for k in keys}
     for _ in range(repeat):
         reset()
         results["migrate (from empty)"].append(run(base + ["migrate", "--noinput"], project, env))
         results["migrate (nothing)"].append(run(base + ["migrate", "--noinput"], project, env))
         results["showmigrations"].append(run(base + ["showmigrations"], project, env))
-        results["makemigrations --check"].append(run(base + ["makemigrations", "--check", "--noinput"], project, env))
+        remove_state_cache(project)
+        results["makemigrations (cold)"].append(run(check, project, env))
+        results["makemigrations (warm)"].append(run(check, project, env))
+    for _ in range(repeat if fresh else 0):  # apart: it throws away the caches the rows above use
+        remove_pycache(project)
+        results["makemigrations (fresh)"].append(run(check, project, env))
     return {k: statistics.median(v) for k, v in results.items()}
 
 
@@ -90,6 +114,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "mysql"], default="sqlite")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-django", action="store_true", help="time shoal only")
+    parser.add_argument("--fresh", action="store_true",
+                        help="also time makemigrations --check with every __pycache__ removed (a fresh checkout)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="shoal-bench-"))
@@ -110,7 +136,8 @@ def main() -> None:
             for f in shoal_dir.glob("db.sqlite3*"):
                 f.unlink()
 
-        shoal_times = time_tool("shoal", [sys.executable, "-m", "shoal"], shoal_dir, env, args.db, args.repeat, reset_shoal)
+        shoal_times = time_tool("shoal", [sys.executable, "-m", "shoal"], shoal_dir, env, args.db, args.repeat, reset_shoal,
+                                args.fresh)
         django_times = None
         have_django = False
         if not args.no_django:
@@ -129,7 +156,8 @@ def main() -> None:
                 for f in django_dir.glob("db.sqlite3*"):
                     f.unlink()
 
-            django_times = time_tool("django", [sys.executable, "manage.py"], django_dir, denv, args.db, args.repeat, reset_django)
+            django_times = time_tool("django", [sys.executable, "manage.py"], django_dir, denv, args.db, args.repeat,
+                                     reset_django, args.fresh)
 
         print(f"\n{args.apps} apps x {args.migrations} migrations, {args.db}, median of {args.repeat}")
         header = f"{'command':<26}{'shoal':>10}"

@@ -8,7 +8,6 @@ its ``models`` module; errors name the app and what to fix.
 from __future__ import annotations
 
 import importlib
-import traceback
 from typing import Any, Iterable
 
 from shoal.conf import AppSpec
@@ -45,6 +44,10 @@ class Apps:
         # label -> model_name_lower -> class; filled as model classes are created.
         self.all_models: dict[str, dict[str, type]] = {}
         self.ready = False
+        # Memos of two lookups asked once per model class (or per relation, in
+        # the checks); dropped whenever an app or a model is registered.
+        self._containing: dict[str, AppConfig | None] = {}
+        self._models_memo: dict[bool, tuple[int, list[type]]] = {}
 
     def populate(self, specs: Iterable[AppSpec], import_models: bool = True) -> None:
         """Register every app and (unless told to wait) import its models module.
@@ -55,6 +58,7 @@ class Apps:
         """
         self.app_configs = {}
         self.ready = False
+        self._forget()
         for spec in specs:
             if spec.label in self.app_configs:
                 raise ConfigError(f"Two apps have the label '{spec.label}'.")
@@ -84,19 +88,31 @@ class Apps:
                 "Check [tool.shoal] apps and that the project directory contains it."
             ) from exc
         except Exception as exc:
+            import traceback
+
             last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
             where = f" ({last.filename}, line {last.lineno})" if last else ""
             if isinstance(exc, SyntaxError):
                 where = f" ({exc.filename}, line {exc.lineno})"
             raise ConfigError(f"Cannot import {what} ({module}){where}: {type(exc).__name__}: {exc}") from exc
 
+    def _forget(self) -> None:
+        self.__dict__.setdefault("_containing", {}).clear()
+        self.__dict__.setdefault("_models_memo", {}).clear()
+
     def get_containing_app_config(self, module: str) -> AppConfig | None:
         """The app whose package contains ``module`` (longest match wins)."""
+        memo = self.__dict__.get("_containing")
+        found = memo.get(module) if memo is not None else None
+        if found is not None and self.app_configs.get(found.label) is found:
+            return found
         best: AppConfig | None = None
         for config in self.app_configs.values():
             if module == config.name or module.startswith(config.name + "."):
                 if best is None or len(config.name) > len(best.name):
                     best = config
+        if memo is not None and best is not None:
+            memo[module] = best
         return best
 
     def get_app_config(self, label: str) -> AppConfig:
@@ -108,6 +124,9 @@ class Apps:
     def register_model(self, app_label: str, model: type) -> None:
         name = model._meta.model_name  # type: ignore[attr-defined]
         self.all_models.setdefault(app_label, {})[name] = model
+        memo = self.__dict__.get("_models_memo")
+        if memo:
+            memo.clear()
 
     def get_model(self, app_label: str, model_name: str | None = None) -> type:
         """``get_model("books", "Book")`` or ``get_model("books.Book")``."""
@@ -121,11 +140,22 @@ class Apps:
             raise LookupError(f"App '{app_label}' doesn't have a '{model_name}' model.") from None
 
     def get_models(self, include_auto_created: bool = False) -> list[type]:
+        # Asked once per relation by the checks: the list is remembered while
+        # no model is registered and the number of models stays the same.
+        memo = self.__dict__.get("_models_memo")
+        count = sum(len(models) for models in self.all_models.values()) if memo is not None else -1
+        if memo is not None:
+            hit = memo.get(include_auto_created)
+            if hit is not None and hit[0] == count:
+                return list(hit[1])
         out: list[type] = []
         for label in self.app_configs:
             for model in self.all_models.get(label, {}).values():
                 if include_auto_created or not model._meta.auto_created:  # type: ignore[attr-defined]
                     out.append(model)
+        if memo is not None:
+            memo[include_auto_created] = (count, out)
+            return list(out)
         return out
 
     def clear(self) -> None:
@@ -133,6 +163,7 @@ class Apps:
         self.app_configs.clear()
         self.all_models.clear()
         self.ready = False
+        self._forget()
 
 
 apps = Apps()

@@ -11,14 +11,16 @@ import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shoal import conf
 from shoal.exceptions import ConfigError, ConflictError, MigrationError
 from shoal.migrations.loader import MigrationLoader
 from shoal.migrations.migration import Migration
 from shoal.migrations.questioner import MigrationQuestioner, NonInteractiveQuestioner
-from shoal.migrations.state import ProjectState
+
+if TYPE_CHECKING:  # the state pulls in the whole model layer: imported where used
+    from shoal.migrations.state import ProjectState
 
 
 @dataclass
@@ -82,6 +84,9 @@ class Project:
             )
 
     def loader(self, applied: set[tuple[str, str]] | None = None, **kwargs: Any) -> MigrationLoader:
+        from shoal.migrations.graph_cache import SNAPSHOT_FILE
+
+        kwargs.setdefault("snapshot", self.settings.base_dir / "__pycache__" / SNAPSHOT_FILE)
         return MigrationLoader(self.app_specs, applied, **kwargs)
 
     def connection(self, alias: str = "default") -> Any:
@@ -107,9 +112,23 @@ class Project:
 
     def current_state(self, labels: set[str] | None = None) -> ProjectState:
         """The state of the models as declared now (migrated apps only)."""
+        from shoal.migrations.state import ProjectState
+
         migrated = {a.label for a in self.app_specs if a.migrations_module is not None}
         wanted = migrated if labels is None else labels & migrated
         return ProjectState.from_apps(self.registry, wanted)
+
+    def _models_match(self, summary: dict[Any, Any]) -> bool:
+        """Whether the models (as :meth:`current_state` would see them) match
+        the summarized end of the history, so that the autodetector would find
+        nothing; any error here is left to the autodetector, which reports it."""
+        from shoal.migrations import state_cache
+
+        migrated = {a.label for a in self.app_specs if a.migrations_module is not None}
+        try:
+            return state_cache.unchanged(summary, state_cache.summarize_models(self.registry, migrated))
+        except Exception:
+            return False
 
     def history_state(self, loader: MigrationLoader) -> ProjectState:
         """The state at the end of the migration files (cached across runs)."""
@@ -154,10 +173,10 @@ class Project:
             changes = {label: [self._empty_migration(loader, label, name)] for label in app_labels}
         else:
             history = self._history(loader)
-            to_state = self.current_state()
-            if _unchanged(history.summary, to_state):
-                changes = {}  # what the autodetector would find, without unpickling the old state
+            if self._models_match(history.summary):
+                changes = {}  # what the autodetector would find, without building either state
             else:
+                to_state = self.current_state()
                 from shoal.migrations.autodetector import MigrationAutodetector
 
                 detector = MigrationAutodetector(history.state, to_state, questioner)
@@ -264,6 +283,8 @@ class Project:
         labels |= set(loader.unmigrated_apps)
         if not labels:
             return []
+        from shoal.migrations.state import ProjectState
+
         connection = self.connection(database)
         full = ProjectState.from_apps(self.registry)
         existing = set(connection.introspection.table_names())
@@ -365,17 +386,6 @@ class Project:
             raise MigrationError(f"Cannot write {new_path}: the file already exists. Remove it and run again.")
         new_path.write_text(rendered.source, encoding="utf-8")
         return OptimizeResult(plan, new_path, rendered, replacement.name)
-
-
-def _unchanged(summary: dict[Any, Any], to_state: ProjectState) -> bool:
-    """Whether the models match the summarized history; any error here is left
-    to the autodetector, which reports it as it always has."""
-    from shoal.migrations import state_cache
-
-    try:
-        return state_cache.unchanged(summary, to_state)
-    except Exception:
-        return False
 
 
 def _stamp() -> str:

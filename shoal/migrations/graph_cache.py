@@ -23,23 +23,24 @@ Freshness rules:
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
-from dataclasses import dataclass
-from typing import Any
+import sys
+from typing import Any, NamedTuple
 
+from shoal import __version__
 from shoal.migrations.migration import SwappableTuple, current_swappable_value
 
 Key = tuple[str, str]
 
-FORMAT = 1
+# 2: one flat list per file (format 1 kept a dict per header, slower to decode).
+FORMAT = 2
 CACHE_DIR = "__pycache__"
 CACHE_FILE = "shoal_graph.json"
 RACY_NS = 2_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(NamedTuple):
     """What the graph needs from a migration, without its operations."""
 
     dependencies: tuple[Key, ...]
@@ -49,8 +50,7 @@ class Header:
     atomic: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """A cached header and the stat of the file it was read from."""
 
     mtime_ns: int
@@ -131,31 +131,40 @@ def _decode_key(raw: Any) -> Key:
 def _decode_keys(raw: list[Any]) -> tuple[Key, ...]:
     if not raw:
         return ()
-    return tuple([_decode_key(item) for item in raw])
+    if type(raw) is not list:
+        raise ValueError(raw)
+    keys = []
+    for item in raw:
+        # The common case inline (two strings); anything else goes through _decode_key.
+        if type(item) is list and len(item) == 2 and type(item[0]) is str and type(item[1]) is str:
+            keys.append((item[0], item[1]))
+        else:
+            keys.append(_decode_key(item))
+    return tuple(keys)
 
 
-def encode_header(header: Header) -> dict[str, Any]:
-    """The JSON form of a header."""
-    return {
-        "dependencies": [_encode_key(k) for k in header.dependencies],
-        "replaces": [_encode_key(k) for k in header.replaces],
-        "run_before": [_encode_key(k) for k in header.run_before],
-        "initial": header.initial,
-        "atomic": header.atomic,
-    }
+def encode_header(header: Header) -> list[Any]:
+    """The JSON form of a header: ``[dependencies, replaces, run_before, initial, atomic]``."""
+    return [
+        [_encode_key(k) for k in header.dependencies],
+        [_encode_key(k) for k in header.replaces],
+        [_encode_key(k) for k in header.run_before],
+        header.initial,
+        header.atomic,
+    ]
 
 
-def decode_header(raw: dict[str, Any]) -> Header:
+def decode_header(raw: list[Any]) -> Header:
     """A header from its JSON form (ValueError/KeyError/TypeError if malformed)."""
-    initial = raw["initial"]
+    dependencies, replaces, run_before, initial, atomic = raw
     if initial is not None and not isinstance(initial, bool):
         raise ValueError(initial)
     return Header(
-        dependencies=_decode_keys(raw["dependencies"]),
-        replaces=_decode_keys(raw["replaces"]),
-        run_before=_decode_keys(raw["run_before"]),
-        initial=initial,
-        atomic=bool(raw["atomic"]),
+        _decode_keys(dependencies),
+        _decode_keys(replaces),
+        _decode_keys(run_before),
+        initial,
+        bool(atomic),
     )
 
 
@@ -174,14 +183,23 @@ def read(directory: str) -> dict[str, Entry]:
     entries = _memory.get(directory)
     if entries is not None:
         return entries
+    import json  # here: a load served by the project snapshot never needs it
+
     try:
         with open(cache_path(directory), "rb") as fh:
-            data = json.load(fh)
+            data = json.loads(fh.read())
         if data.get("format") != FORMAT:
             return {}
         entries = {}
-        for filename, (mtime_ns, size, raw) in data["files"].items():
-            entries[filename] = Entry(int(mtime_ns), int(size), decode_header(raw))
+        for filename, (mtime_ns, size, dependencies, replaces, run_before, initial, atomic) in data["files"].items():
+            if type(mtime_ns) is not int or type(size) is not int:
+                raise ValueError(filename)
+            if not replaces and not run_before and initial is None and atomic is True:
+                # Most migrations: only dependencies (decode_header, inlined).
+                header = Header(_decode_keys(dependencies), (), (), None, True)
+            else:
+                header = decode_header([dependencies, replaces, run_before, initial, atomic])
+            entries[filename] = Entry(mtime_ns, size, header)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
     _memory[directory] = entries
@@ -190,11 +208,13 @@ def read(directory: str) -> dict[str, Entry]:
 
 def write(directory: str, entries: dict[str, Entry]) -> None:
     """Store the entries of a package directory, on disk when possible."""
+    import json
+
     _memory[directory] = entries
     payload = {
         "format": FORMAT,
         "files": {
-            name: [entry.mtime_ns, entry.size, encode_header(entry.header)]
+            name: [entry.mtime_ns, entry.size, *encode_header(entry.header)]
             for name, entry in sorted(entries.items())
         },
     }
@@ -219,3 +239,246 @@ def forget(directory: str | None = None) -> None:
         _memory.clear()
     else:
         _memory.pop(directory, None)
+
+
+# -- code stamp -----------------------------------------------------------------
+
+_code_stamp: str | None = None
+
+
+def code_stamp() -> str:
+    """shoal's version and the (path, mtime, size) of its own modules: caches
+    hold what shoal's code computed (field deconstructions, a built graph), so
+    an edit of that code (an editable install) must not reuse them."""
+    global _code_stamp
+    if _code_stamp is None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        parts = [__version__]
+        pending = [root]
+        while pending:
+            directory = pending.pop()
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    parts.append(f"{entry.path}:{st.st_mtime_ns}:{st.st_size}")
+                elif entry.name != "__pycache__" and entry.is_dir():
+                    pending.append(entry.path)
+        _code_stamp = "\n".join(parts)
+    return _code_stamp
+
+
+# -- the project snapshot ---------------------------------------------------------
+#
+# The per-package files above still make the loader decode every header and
+# build the graph edge by edge.  A project's loader (``Project.loader``) also
+# keeps the finished result, before squashed migrations are applied, in one
+# file: the listing it was built from (every candidate file's name, mtime and
+# size, by app and directory), each file's header and each node's parents.
+# It is used only when this run's listing is exactly the stored one (and
+# nothing is too recent), for the same apps, settings, Python and shoal code;
+# it is written only for a graph that loaded cleanly (no squashed migration,
+# no missing node, no cycle, only ``.py`` files, no swappable dependency).
+
+SNAPSHOT_FORMAT = 1
+SNAPSHOT_FILE = "shoal_graph.marshal"
+
+
+def snapshot_key(specs: Any) -> tuple[Any, ...]:
+    """What besides the files (and ``ignore_no_migrations``) a loaded graph depends on."""
+    swappable = None
+    try:
+        from shoal.conf import settings
+
+        if settings.configured:
+            swappable = tuple(sorted((str(k), str(v)) for k, v in settings.get().swappable.items()))
+    except Exception:  # no settings: the swappable lookups return nothing either
+        swappable = None
+    return (SNAPSHOT_FORMAT, tuple(sys.version_info[:3]), marshal.version, code_stamp(),
+            tuple((s.module, s.label, s.migrations_module) for s in specs), swappable)
+
+
+def read_snapshot(path: str, key: tuple[Any, ...], listing: tuple[Any, ...],
+                  ignore_no_migrations: bool) -> tuple[Any, Any] | None:
+    """``(headers, parents)`` stored for exactly ``key`` and ``listing``, else
+    None.  A graph that loaded without ``ignore_no_migrations`` is the graph
+    with it too (that flag only turns errors into omissions); not conversely."""
+    try:
+        with open(path, "rb") as fh:
+            stored_key, stored_ignore, stored_listing, headers, parents = marshal.loads(fh.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if stored_key != key or stored_listing != listing or (stored_ignore and not ignore_no_migrations):
+        return None
+    return headers, parents
+
+
+def write_snapshot(path: str, key: tuple[Any, ...], ignore_no_migrations: bool, listing: tuple[Any, ...],
+                   headers: tuple[Any, ...], parents: tuple[Any, ...]) -> None:
+    """Store a snapshot (best effort, as the per-package files)."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        data = marshal.dumps((key, bool(ignore_no_migrations), listing, headers, parents))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def scan_directory(directory: str, other_suffixes: tuple[str, ...]) -> tuple[list[Any], set[str]] | None:
+    """The candidate migration files of a package directory, in name order, as
+    ``(filename, name, is_source, path, (mtime_ns, size))``, and the names that
+    something besides a ``.py`` file could also stand for (a directory,
+    bytecode, an extension module); None when the directory cannot be read."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return None
+    shadowed = {e.name.partition(".")[0] for e in entries if not e.name.endswith(".py")}
+    files: list[Any] = []
+    seen: set[str] = set()
+    for entry in entries:
+        filename = entry.name
+        if filename[0] in "_~.":
+            continue
+        if filename.endswith(".py"):
+            name, source = filename[:-3], True
+        else:
+            suffix = next((s for s in other_suffixes if filename.endswith(s)), None)
+            if suffix is None:
+                continue
+            name, source = filename[: -len(suffix)], False
+        if not name or "." in name or name in seen:
+            continue
+        try:
+            if not entry.is_file():
+                continue
+            st = entry.stat()
+        except OSError:
+            continue
+        seen.add(name)
+        files.append((filename, name, source, entry.path, (st.st_mtime_ns, st.st_size)))
+    return files, shadowed
+
+
+def restore_snapshot(loader: Any, path: str) -> bool:
+    """Fill ``loader`` (its disk migrations, apps and graph) from the snapshot
+    at ``path`` when this run's files are exactly the ones it was made from.
+
+    Otherwise (or on any trouble: the ordinary load then reports it, in its
+    order) return False, leaving what a later :func:`save_snapshot` needs."""
+    import importlib
+    import time
+
+    from shoal.migrations.graph import MigrationGraph, Node
+    from shoal.migrations.loader import _OTHER_SUFFIXES, MigrationProxy
+
+    loader._snapshot_listing = None
+    importlib.invalidate_caches()  # as load_disk: see files written since the last import
+    too_recent = time.time_ns() - RACY_NS
+    migrated: set[str] = set()
+    unmigrated: set[str] = set()
+    listing: list[Any] = []
+    files_in_order: list[Any] = []
+    try:
+        for spec in loader.apps:
+            package = loader._import_package(spec) if spec.migrations_module else None
+            if package is None:
+                unmigrated.add(spec.label)
+                listing.append((spec.label, None))
+                continue
+            migrated.add(spec.label)
+            names: set[str] = set()
+            directories: list[Any] = []
+            for directory in list(package.__path__):
+                scanned = scan_directory(directory, _OTHER_SUFFIXES)
+                if scanned is None:
+                    directories.append((directory, None))
+                    continue
+                files, shadowed = scanned
+                row = []
+                for filename, name, source, file_path, stat in files:
+                    if not source or stat[0] > too_recent or name in names:
+                        return False  # never cached: bytecode-only, too recent, or twice in the app
+                    names.add(name)
+                    row.append((filename, stat[0], stat[1]))
+                    files_in_order.append((spec.label, package.__name__, name, file_path, stat, name not in shadowed))
+                directories.append((directory, tuple(row)))
+            listing.append((spec.label, package.__name__, tuple(directories)))
+    except Exception:
+        return False
+    key = snapshot_key(loader.apps)
+    frozen = tuple(listing)
+    stored = read_snapshot(path, key, frozen, loader.ignore_no_migrations)
+    if stored is None:
+        loader._snapshot_listing = (key, frozen, files_in_order)
+        return False
+    headers, parents = stored
+    try:
+        if len(headers) != len(files_in_order) or len(parents) != len(files_in_order):
+            return False
+        disk: dict[Key, Any] = {}
+        graph = MigrationGraph()
+        node_map, nodes = graph.node_map, graph.nodes
+        for (label, package_name, name, file_path, stat, direct), header in zip(files_in_order, headers):
+            migration_key = (label, name)
+            disk[migration_key] = proxy = MigrationProxy(name, label, tuple.__new__(Header, header),
+                                                         f"{package_name}.{name}", file_path, stat, direct=direct)
+            node_map[migration_key] = Node(migration_key)
+            nodes[migration_key] = proxy
+        for migration_key, node_parents in zip(disk, parents):
+            node = node_map[migration_key]
+            for parent in node_parents:
+                node.parents.add(parent)
+                node_map[parent].children.add(migration_key)
+    except (KeyError, TypeError, ValueError):
+        return False
+    loader.disk_migrations = disk
+    loader.migrated_apps = migrated
+    loader.unmigrated_apps = unmigrated
+    loader.imported = set()
+    loader.from_cache = set(disk)
+    loader.graph = graph
+    loader.replacements = {}
+    loader._ends = None
+    return True
+
+
+def save_snapshot(loader: Any, path: str) -> None:
+    """After an ordinary load that built and checked the graph: store it, if it
+    came from the very files :func:`restore_snapshot` listed and qualifies."""
+    from shoal.migrations.graph import Node
+
+    pending, loader._snapshot_listing = loader._snapshot_listing, None
+    if pending is None or loader.replacements:
+        return
+    key, listing, files_in_order = pending
+    disk = loader.disk_migrations
+    node_map = loader.graph.node_map
+    if len(disk) != len(files_in_order) or len(node_map) != len(disk):
+        return
+    headers = []
+    parents = []
+    for label, _package, name, file_path, stat, _direct in files_in_order:
+        proxy = disk.get((label, name))
+        node = node_map.get((label, name))
+        if proxy is None or type(node) is not Node or proxy.path != file_path or tuple(proxy._stat) != tuple(stat):
+            return
+        header = proxy._header
+        if any(type(k) is not tuple for keys in header[:3] for k in keys):
+            return  # a swappable dependency: its target follows the settings
+        headers.append((tuple(header.dependencies), tuple(header.replaces), tuple(header.run_before),
+                        header.initial, header.atomic))
+        parents.append(tuple(sorted(node.parents)))
+    write_snapshot(path, key, loader.ignore_no_migrations, listing, tuple(headers), tuple(parents))

@@ -7,7 +7,10 @@ graph then holds a :class:`MigrationProxy` that imports the module the first
 time its operations (or anything else) are needed.  Changed, new or very
 recent files are imported at once, so a broken file is reported by the load
 itself.  Deciding "nothing to migrate" on thousands of migrations therefore
-imports almost nothing.
+imports almost nothing.  A project's loader (``Project.loader``) also keeps
+the whole loaded graph in one snapshot file, used while every file is the
+same (``graph_cache.py``).  A migration file that is imported is built from
+the path the loader found, without searching the package for it again.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import importlib.util
 import os
 import sys
 import time
-import traceback
 from collections.abc import Iterable
 from types import ModuleType
 from typing import Any
@@ -30,7 +32,7 @@ from shoal.exceptions import (
     NodeNotFoundError,
 )
 from shoal.migrations import graph_cache
-from shoal.migrations.graph import MigrationGraph
+from shoal.migrations.graph import MigrationGraph, Node
 from shoal.migrations.migration import Migration
 
 __all__ = ["AppSpec", "MigrationLoader", "MigrationProxy"]
@@ -80,6 +82,8 @@ def _import_failure(path: str, exc: BaseException) -> BadMigrationError:
             f"Migration file {shown} has a syntax error{where}: {exc.msg}. "
             "Fix the file and run the command again."
         )
+    import traceback
+
     line = ""
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         if _same_file(frame.filename, path):
@@ -100,10 +104,34 @@ def _drop_bytecode(path: str) -> None:
         pass
 
 
+def _load_module(module_name: str, path: str) -> ModuleType:
+    """``importlib.import_module(module_name)`` for a ``.py`` migration file the
+    loader found itself: the spec is made from the known path (as the path
+    finder makes it) instead of searched for; loading, bytecode handling,
+    ``sys.modules`` and the binding on the parent package are the usual ones."""
+    parent_name, _, child = module_name.rpartition(".")
+    parent = sys.modules.get(parent_name)
+    spec = importlib.util.spec_from_file_location(module_name, path) if parent is not None else None
+    if spec is None or spec.loader is None:
+        return importlib.import_module(module_name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    module = sys.modules[module_name]
+    setattr(parent, child, module)
+    return module
+
+
 def import_migration_module(
-    module_name: str, path: str, stat: tuple[int, int], racy: bool
+    module_name: str, path: str, stat: tuple[int, int], racy: bool, direct: bool = False
 ) -> ModuleType:
-    """Import (or re-import, when its file changed) one migration module."""
+    """Import (or re-import, when its file changed) one migration module;
+    ``direct``: ``path`` is the ``.py`` file the import system would pick
+    (no package, extension or bytecode file of the same name beside it)."""
     existing = sys.modules.get(module_name)
     if existing is not None:
         if not racy and _imported.get(module_name) == stat:
@@ -116,7 +144,7 @@ def import_migration_module(
         _drop_bytecode(path)
         sys.dont_write_bytecode = True
     try:
-        module = importlib.import_module(module_name)
+        module = _load_module(module_name, path) if direct else importlib.import_module(module_name)
     except Exception as exc:  # SyntaxError included
         raise _import_failure(path, exc) from exc
     finally:
@@ -170,6 +198,7 @@ class MigrationProxy(Migration):
         path: str,
         stat: tuple[int, int],
         real: Migration | None = None,
+        direct: bool = False,
     ) -> None:
         self.name = name
         self.app_label = app_label
@@ -183,6 +212,7 @@ class MigrationProxy(Migration):
         self._path = path
         self._stat = stat
         self._real = real
+        self._direct = direct
 
     @property
     def is_loaded(self) -> bool:
@@ -197,7 +227,8 @@ class MigrationProxy(Migration):
     def load(self) -> Migration:
         """The real Migration instance, importing its file if needed."""
         if self._real is None:
-            module = import_migration_module(self._module_name, self._path, self._stat, racy=False)
+            module = import_migration_module(self._module_name, self._path, self._stat, racy=False,
+                                             direct=self._direct)
             real = _instantiate(module, self.name, self.app_label, self._path)
             if _header(real, self._path) != self._header:
                 raise BadMigrationError(
@@ -245,7 +276,8 @@ class MigrationLoader:
     ``graph``, ``applied_migrations`` (``applied`` adjusted for squashed
     migrations: a replacement whose replaced migrations are all applied
     counts as applied), ``migrated_apps``, ``unmigrated_apps``,
-    ``replacements`` (key -> squashed migration).
+    ``replacements`` (key -> squashed migration).  ``snapshot``: the file
+    where the loaded graph of these apps is kept between runs (None: none).
     """
 
     def __init__(
@@ -257,8 +289,12 @@ class MigrationLoader:
         ignore_no_migrations: bool = False,
         replace_migrations: bool = True,
         use_cache: bool | None = None,
+        snapshot: str | os.PathLike[str] | None = None,
     ) -> None:
         self.apps = list(apps)
+        # Where a project keeps the loaded graph of all its apps (graph_cache.py).
+        self.snapshot = os.fspath(snapshot) if snapshot is not None else None
+        self._snapshot_listing: Any = None
         self.app_specs = {spec.label: spec for spec in self.apps}
         self.applied_migrations: set[Key] = set(applied or ())
         self.ignore_no_migrations = ignore_no_migrations
@@ -334,55 +370,39 @@ class MigrationLoader:
         )
 
     def _load_directory(self, app_label: str, package: str, directory: str, now_ns: int) -> None:
-        try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except OSError:
+        scanned = graph_cache.scan_directory(directory, _OTHER_SUFFIXES)
+        if scanned is None:
             return
+        files, shadowed = scanned
         cached = graph_cache.read(directory) if self.use_cache else {}
         fresh: dict[str, graph_cache.Entry] = {}
-        seen: set[str] = set()
-        for entry in entries:
-            filename = entry.name
-            if filename[0] in "_~.":
-                continue
-            if filename.endswith(".py"):
-                name, cacheable = filename[:-3], True
-            else:
-                suffix = next((s for s in _OTHER_SUFFIXES if filename.endswith(s)), None)
-                if suffix is None:
-                    continue
-                name, cacheable = filename[: -len(suffix)], False
-            if not name or "." in name or name in seen:
-                continue
-            try:
-                if not entry.is_file():
-                    continue
-                st = entry.stat()
-            except OSError:
-                continue
-            seen.add(name)
+        racy_before = now_ns - graph_cache.RACY_NS
+        disk_migrations = self.disk_migrations
+        for filename, name, cacheable, path, stat in files:
             key = (app_label, name)
-            stat = (st.st_mtime_ns, st.st_size)
-            racy = graph_cache.is_racy(st.st_mtime_ns, now_ns)
+            racy = stat[0] > racy_before  # graph_cache.is_racy, inlined: this runs per file
             module_name = f"{package}.{name}"
             hit = cached.get(filename) if cacheable and not racy else None
             if (
                 hit is not None
-                and (hit.mtime_ns, hit.size) == stat
-                and graph_cache.header_is_current(hit.header)
+                and hit[0] == stat[0]
+                and hit[1] == stat[1]
+                and (not hit.header.dependencies or graph_cache.header_is_current(hit.header))
             ):
-                node = MigrationProxy(name, app_label, hit.header, module_name, entry.path, stat)
+                disk_migrations[key] = MigrationProxy(name, app_label, hit.header, module_name, path, stat,
+                                                      direct=name not in shadowed)
                 fresh[filename] = hit
                 self.from_cache.add(key)
-            else:
-                module = import_migration_module(module_name, entry.path, stat, racy)
-                real = _instantiate(module, name, app_label, entry.path)
-                header = _header(real, entry.path)
-                node = MigrationProxy(name, app_label, header, module_name, entry.path, stat, real)
-                if cacheable and not racy:
-                    fresh[filename] = graph_cache.Entry(stat[0], stat[1], header)
-                self.imported.add(key)
-            self.disk_migrations[key] = node
+                continue
+            direct = cacheable and name not in shadowed
+            module = import_migration_module(module_name, path, stat, racy, direct=direct)
+            real = _instantiate(module, name, app_label, path)
+            header = _header(real, path)
+            disk_migrations[key] = MigrationProxy(name, app_label, header, module_name, path, stat, real,
+                                                  direct=direct)
+            if cacheable and not racy:
+                fresh[filename] = graph_cache.Entry(stat[0], stat[1], header)
+            self.imported.add(key)
         if self.use_cache and fresh != cached:
             graph_cache.write(directory, fresh)
 
@@ -390,17 +410,29 @@ class MigrationLoader:
 
     def build_graph(self) -> None:
         """Load the files and build ``graph``, applying squashed migrations."""
+        if self.snapshot and self.use_cache and graph_cache.restore_snapshot(self, self.snapshot):
+            return  # the graph of these very files, loaded and checked by an earlier run
         self.load_disk()
         graph = self.graph = MigrationGraph()
         self.replacements = {}
+        # add_node and add_dependency, inlined for the common case (a fresh graph,
+        # an existing parent): thousands of calls on every command.
+        node_map, nodes = graph.node_map, graph.nodes
         for key, migration in self.disk_migrations.items():
-            graph.add_node(key, migration)
+            node_map[key] = Node(key)
+            nodes[key] = migration
             if migration.replaces:
                 self.replacements[key] = migration
         for key, migration in self.disk_migrations.items():
             for parent in migration.dependencies:
                 if parent[0] == key[0] and parent[1] != "__first__":
-                    graph.add_dependency(migration, key, (parent[0], parent[1]), skip_validation=True)
+                    parent_key = (parent[0], parent[1])
+                    parent_node = node_map.get(parent_key)
+                    if parent_node is None or type(parent_node) is not Node:
+                        graph.add_dependency(migration, key, parent_key, skip_validation=True)
+                    else:
+                        node_map[key].parents.add(parent_key)
+                        parent_node.children.add(key)
         self._ends = None
         for key, migration in self.disk_migrations.items():
             for parent in migration.dependencies:
@@ -420,6 +452,8 @@ class MigrationLoader:
         except NodeNotFoundError as exc:
             raise self._explain_missing(exc) from exc
         graph.ensure_not_cyclic()
+        if self.snapshot and self.use_cache:
+            graph_cache.save_snapshot(self, self.snapshot)
 
     def _app_ends(self, app: str) -> tuple[list[Key], list[Key]]:
         """(roots, leaves) of an app from its internal dependencies."""

@@ -8,10 +8,10 @@ bypassed the migration lock cannot record one migration twice.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shoal import models
-from shoal.migrations.state import ModelState, ProjectState
+if TYPE_CHECKING:  # imported where used: reading the table needs neither (planning-performance work)
+    from shoal.migrations.state import ModelState
 
 Key = tuple[str, str]
 
@@ -26,6 +26,9 @@ class MigrationRecorder:
 
     @classmethod
     def model_state(cls) -> ModelState:
+        from shoal import models
+        from shoal.migrations.state import ModelState
+
         return ModelState("shoal", "Migration", [
             ("id", models.BigAutoField(primary_key=True, auto_created=True, serialize=False, verbose_name="ID")),
             ("app", models.CharField(max_length=255)),
@@ -40,6 +43,8 @@ class MigrationRecorder:
         """Create the table (and its unique index) if it does not exist yet."""
         if self.has_table():
             return
+        from shoal.migrations.state import ProjectState
+
         model = self.model_state()
         state = ProjectState({model.key: model})
         quote = self.connection.ops.quote_name

@@ -163,24 +163,7 @@ class ModelState:
             if is_order_field(field.name, field):
                 continue  # implied by order_with_respect_to; the constructor adds it
             fields[field.name] = _clone_field(field, field.name)
-        options: dict[str, Any] = {}
-        for name in DEFAULT_NAMES:
-            if name in _SKIP_OPTIONS or name not in opts.original_attrs:
-                continue
-            value = opts.original_attrs[name]
-            if name == "unique_together":
-                value = set(normalize_together(value)) if value else value
-                if not value:
-                    continue
-            elif name in ("indexes", "constraints"):
-                value = [copy.deepcopy(v) for v in value]
-                if name == "indexes":
-                    for index in value:
-                        if not index.name:
-                            index.set_name_with_model_state(opts.db_table, [fields[f.lstrip("-")].column for f in index.fields])
-            elif name == "order_with_respect_to":
-                pass
-            options[name] = value
+        options = _state_options(opts, fields)
         if opts.proxy:
             fields = {}
         bases = _flatten_bases(model)
@@ -237,14 +220,93 @@ def _freeze(value: Any) -> Any:
 
 
 def model_summary(model: ModelState) -> tuple[Any, ...]:
-    """Everything the autodetector compares between the old and the new state
-    of a model it keeps: name, field names in order with their signatures,
-    options and managers.  Two states whose models have equal summaries (and
-    the same keys) need no migration, so ``makemigrations`` can tell so from
-    a summary cached with the history's end state (``state_cache.py``)."""
-    app_label, name_lower = model.app_label, model.name_lower
-    fields = tuple([(name, field_signature(f, None, app_label, name_lower)) for name, f in model.fields.items()])
+    """What the autodetector compares between the old and the new state of a
+    model it keeps, or stricter: name, each field's deconstruction by field
+    name (a dict: fields are matched by name, whatever their order), options
+    and managers.  Two states whose models have equal summaries (and the same
+    keys) need no migration: equal deconstructions give equal
+    :func:`field_signature` values.  ``makemigrations`` compares the models
+    with a summary cached with the history's end state (``state_cache.py``)."""
+    fields = {name: f.deconstruct()[1:] for name, f in model.fields.items()}
     return (model.name, fields, model.options, model.managers)
+
+
+def _state_options(opts: Any, fields: dict[str, Any], copy_named: bool = True) -> dict[str, Any]:
+    """A model class's options as its state keeps them; ``fields`` (name ->
+    field) gives the columns that name an unnamed index.  ``copy_named=False``
+    (for a comparison only) keeps named indexes and constraints themselves
+    instead of copies, which compare equal."""
+    options: dict[str, Any] = {}
+    for name in DEFAULT_NAMES:
+        if name in _SKIP_OPTIONS or name not in opts.original_attrs:
+            continue
+        value = opts.original_attrs[name]
+        if name == "unique_together":
+            value = set(normalize_together(value)) if value else value
+            if not value:
+                continue
+        elif name in ("indexes", "constraints"):
+            if copy_named:
+                value = [copy.deepcopy(v) for v in value]
+            else:
+                value = [v if getattr(v, "name", None) else copy.deepcopy(v) for v in value]
+            if name == "indexes":
+                for index in value:
+                    if not index.name:
+                        index.set_name_with_model_state(opts.db_table, [fields[f.lstrip("-")].column for f in index.fields])
+        options[name] = value
+    return options
+
+
+_round_trip: frozenset[type] | None = None
+
+
+def _round_trip_types() -> frozenset[type]:
+    """shoal's own field classes: a clone of one deconstructs exactly as the
+    field it was cloned from (``tests/core/test_planning_caches.py`` holds
+    them to it), so their signature can be read off the model's own field."""
+    global _round_trip
+    if _round_trip is None:
+        from shoal.models import fields as f
+
+        _round_trip = frozenset({
+            f.AutoField, f.BigAutoField, f.SmallAutoField, f.IntegerField, f.BigIntegerField,
+            f.SmallIntegerField, f.PositiveIntegerField, f.PositiveSmallIntegerField,
+            f.PositiveBigIntegerField, f.FloatField, f.DecimalField, f.BooleanField, f.CharField,
+            f.SlugField, f.EmailField, f.URLField, f.TextField, f.DateField, f.DateTimeField,
+            f.TimeField, f.DurationField, f.BinaryField, f.UUIDField, f.JSONField,
+            f.GenericIPAddressField, f.ForeignKey, f.OneToOneField, f.ManyToManyField,
+        })
+    return _round_trip
+
+
+def class_summary(model: type) -> tuple[Any, ...]:
+    """``model_summary(ModelState.from_model(model))`` without building the
+    state: fields of shoal's own classes are not cloned first (their clone
+    deconstructs the same), any other field is, as ``from_model`` does."""
+    opts = model._meta  # type: ignore[attr-defined]
+    app_label = opts.app_label
+    exact = _round_trip_types()
+    fields: dict[str, Any] = {}
+    signatures: dict[str, Any] = {}
+    for field in opts.local_fields + opts.local_many_to_many:
+        name = field.name
+        if is_order_field(name, field):
+            continue
+        if type(field) not in exact:
+            field = _clone_field(field, name)
+            if getattr(field, "is_relation", False) and hasattr(field.remote_field.model, "_meta"):
+                raise ImproperlyConfigured(f"Model state {app_label}.{opts.object_name}.{name} points at a model class.")
+        fields[name] = field
+        signatures[name] = field.deconstruct()[1:]
+    options = _state_options(opts, fields, copy_named=False)
+    if opts.proxy:
+        signatures = {}
+    if options.get("order_with_respect_to") and ORDER_FIELD not in signatures:
+        signatures[ORDER_FIELD] = order_field().deconstruct()[1:]
+    options.setdefault("indexes", [])
+    options.setdefault("constraints", [])
+    return (opts.object_name, signatures, options, _migration_managers(model))
 
 
 def order_field() -> Field:
@@ -314,6 +376,35 @@ def _migration_managers(model: type) -> list[tuple[str, Any]]:
     return managers
 
 
+def _relations_of(model: ModelState, model_key: ModelKey, index: dict[ModelKey, Any]) -> list[tuple[Field, ModelKey]]:
+    """``(field, target key)`` of each relation field of ``model``, in field order.
+
+    Replaying a history asks :meth:`ProjectState.relations_to` once per field
+    rename, over every model; the answer per model is remembered in ``index``
+    and reused while the model state is the same object with the same name
+    and the same fields mapping of the same size (a model state inside a
+    project state is never changed in place: see the module docstring).
+    """
+    fields = model.fields
+    entry = index.get(model_key)
+    if (
+        entry is not None
+        and entry[0] is model
+        and entry[1] is fields
+        and entry[2] == len(fields)
+        and entry[3] == model.name
+        and entry[4] == model.app_label
+    ):
+        return entry[5]  # type: ignore[no-any-return]
+    app, lower = model.app_label, model.name_lower
+    pairs = [
+        (field, resolve_relation(field.remote_field.model, app, lower))
+        for field in fields.values() if field.is_relation
+    ]
+    index[model_key] = (model, fields, len(fields), model.name, model.app_label, pairs)
+    return pairs
+
+
 class ProjectState:
     """The models of every app at one point in history."""
 
@@ -379,10 +470,18 @@ class ProjectState:
     def relations_to(self, app_label: str, model_name: str) -> Iterator[tuple[ModelState, Field]]:
         """Every relation field (of any model) that points at the given model."""
         key = (app_label, model_name.lower())
-        for model in self.models.values():
-            for field in model.fields.values():
-                if field.is_relation and resolve_relation(field.remote_field.model, model.app_label, model.name_lower) == key:
+        index: dict[ModelKey, Any] | None = self.__dict__.get("_relation_index")
+        if index is None:
+            index = self.__dict__["_relation_index"] = {}
+        for model_key, model in self.models.items():
+            for field, target in _relations_of(model, model_key, index):
+                if target == key:
                     yield model, field
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_relation_index", None)  # a memo (see _relations_of), not part of the state
+        return state
 
     # -- changes (each replaces the one model it touches) ------------------------
 

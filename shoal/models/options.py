@@ -38,9 +38,16 @@ DEFAULT_NAMES: dict[str, Any] = {
 }
 
 
+_CAMEL = re.compile(r"(((?<=[a-z])[A-Z])|([A-Z](?![A-Z]|$)))")
+_camel_memo: dict[str, str] = {}
+
+
 def camel_case_to_spaces(value: str) -> str:
     """``BookAuthor`` -> ``book author`` (Django's default verbose name)."""
-    return re.sub(r"(((?<=[a-z])[A-Z])|([A-Z](?![A-Z]|$)))", r" \1", value).strip().lower()
+    out = _camel_memo.get(value)
+    if out is None:
+        out = _camel_memo[value] = _CAMEL.sub(r" \1", value).strip().lower()
+    return out
 
 
 def normalize_together(value: Any) -> tuple[tuple[str, ...], ...]:
@@ -76,8 +83,8 @@ class Options:
         self.concrete_model: Any = None
         self.proxy_for_model: Any = None
         self.original_attrs: dict[str, Any] = {}
-        for name, default in DEFAULT_NAMES.items():
-            setattr(self, name, default)
+        # The defaults themselves (no copies), as one update: none is a property here.
+        self.__dict__.update(DEFAULT_NAMES)
         self.app_label = app_label
 
     def contribute_to_class(self, cls: type, name: str) -> None:
@@ -93,8 +100,10 @@ class Options:
                     raise ImproperlyConfigured(f"{cls.__name__}.Meta has an invalid attribute: {key}.")
                 setattr(self, key, value)
                 self.original_attrs[key] = value
-            # ``class Meta(Base.Meta)``: options inherited from an abstract parent's Meta.
-            for key in DEFAULT_NAMES:
+            # ``class Meta(Base.Meta)``: options inherited from an abstract parent's Meta
+            # (a plain ``class Meta:`` has nothing to inherit; most models skip the loop).
+            inherits = getattr(self.meta, "__bases__", None) != (object,)
+            for key in DEFAULT_NAMES if inherits else ():
                 if key not in attrs and key != "abstract" and hasattr(self.meta, key):
                     value = getattr(self.meta, key)
                     setattr(self, key, value)
@@ -130,12 +139,13 @@ class Options:
         return None
 
     def add_field(self, field: Any) -> None:
-        if field.many_to_many:
-            self.local_many_to_many.append(field)
-            self.local_many_to_many.sort()
+        target = self.local_many_to_many if field.many_to_many else self.local_fields
+        # Kept sorted by creation order; fields mostly arrive in that order already.
+        if target and not target[-1] < field:
+            target.append(field)
+            target.sort()
         else:
-            self.local_fields.append(field)
-            self.local_fields.sort()
+            target.append(field)
         if field.primary_key and self.pk is None:
             self.pk = field
 

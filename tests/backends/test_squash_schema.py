@@ -154,14 +154,8 @@ def relations_history() -> list[Any]:
     ]
 
 
-def test_relations_history_builds_identical_schema(vendor, database_factory, request):
+def test_relations_history_builds_identical_schema(vendor, database_factory):
     """Foreign keys, M2M and renames squash into the same schema and state."""
-    if vendor in ("postgresql", "mysql"):
-        request.applymarker(pytest.mark.xfail(strict=False, reason=(
-            "schema editor: RenameModel in the same migration as the CreateModel of a model with a "
-            "foreign key to it makes that FK constraint twice (RenameMixin.follow_renamed_target in "
-            "shoal/db/backends/base/schema_rename.py re-creates it while its creation is still queued "
-            "in deferred_sql); reported, not fixed here")))
     history = relations_history()
     optimized = squashed(history)
     assert len(optimized) < len(history)

@@ -44,6 +44,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         # The system checks stop a migrate that would change something (one with
         # nothing to do never imports the models, so it stays fast).
         _checks.run_before(proj, args, out)
+        from shoal.cli import collect_garbage
+
+        collect_garbage()  # migrations run user code at length: collect as usual
     if args.plan:
         _print_plan(out, plan)
         return 0

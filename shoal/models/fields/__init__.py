@@ -57,6 +57,9 @@ _DECONSTRUCT_OPTIONS: tuple[tuple[str, str, Any], ...] = tuple(
 )
 
 
+_INTERNAL_TYPES: dict[type, str] = {}
+
+
 class Field:
     """Base of every model field.
 
@@ -161,13 +164,20 @@ class Field:
         """The key of this field in a backend's ``data_types`` table: the nearest
         built-in field class, so a custom ``UpperField(CharField)`` is a CharField
         (a direct subclass of Field is known by its own name, as in Django)."""
-        for klass in type(self).__mro__:
+        cls = type(self)
+        known = _INTERNAL_TYPES.get(cls)
+        if known is not None:
+            return known
+        found = cls.__name__
+        for klass in cls.__mro__:
             if klass is Field:
                 break
             if klass.__module__.startswith("shoal.models.fields") and not klass.__name__.startswith("_") \
                     and not klass.__name__.endswith("Mixin"):
-                return klass.__name__
-        return self.__class__.__name__
+                found = klass.__name__
+                break
+        _INTERNAL_TYPES[cls] = found  # a class's answer never changes: asked per field by the checks
+        return found
 
     def has_default(self) -> bool:
         return self.default is not NOT_PROVIDED
