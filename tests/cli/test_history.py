@@ -120,3 +120,11 @@ def test_conflicting_leaves_then_merge(project):
     project.write("authors/models.py", AUTHORS.format(
         extra="rating = models.IntegerField(default=0)\n    nick = models.CharField(max_length=10, null=True)"))
     assert project.shoal("makemigrations", "--check").code == 0
+
+
+def test_showmigrations_verbose_shows_applied_time(project):
+    """showmigrations -v 2 prints when each applied migration was applied."""
+    assert project.shoal("migrate").code == 0
+    out = project.shoal("showmigrations", "authors", "-v", "2")
+    assert out.code == 0, out.err
+    assert " [X] 0001_initial (applied at 20" in out.out

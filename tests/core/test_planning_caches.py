@@ -334,12 +334,17 @@ def test_makemigrations_check_follows_models_and_migration_files(tmp_path: Path)
     assert again.code == 0 and "No changes detected" in again.out
 
     models_py = project.path / "shelf" / "models.py"
-    models_py.write_text(models_py.read_text().replace("max_length=100", "max_length=200"))
+
+    def edit_models(old: str, new: str, stamp: float) -> None:
+        models_py.write_text(models_py.read_text().replace(old, new))
+        os.utime(models_py, (stamp, stamp))  # same size: another second, or Python keeps the old bytecode
+
+    edit_models("max_length=100", "max_length=200", time.time() + 10)
     changed = project.shoal("makemigrations", "--check", "--noinput")
     assert changed.code == 1 and "Alter field title on book" in changed.out
 
-    # The migration file changes instead (older mtime, other size): the cache must not be used.
-    models_py.write_text(models_py.read_text().replace("max_length=200", "max_length=100"))
+    # The migration file changes instead (same size, another mtime): the cache must not be used.
+    edit_models("max_length=200", "max_length=100", time.time() + 20)
     initial = next(migrations_dir.glob("0001_*.py"))
     initial.write_text(initial.read_text().replace("max_length=100", "max_length=150"))
     _age([initial], 30.0)

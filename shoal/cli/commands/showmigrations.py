@@ -56,9 +56,18 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             else:
                 mark = "[X]" if key in applied else "[ ]"
             if verbose and key in recorded and recorded[key] is not None:
-                title += f" (applied at {recorded[key]:%Y-%m-%d %H:%M:%S})"
+                title += f" (applied at {_when(recorded[key])})"
             lines.append(f" {mark} {title}")
         if len(lines) == 1:
             lines.append(" (no migrations)")
         out.write("\n".join(lines))
     return 0
+
+
+def _when(value: object) -> str:
+    """The recorded time as text (SQLite hands it back as a string)."""
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
+    return str(value)[:19].replace("T", " ")
