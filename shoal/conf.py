@@ -11,6 +11,7 @@ import os
 import sys
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,14 @@ class Settings:
                 return app
         known = ", ".join(a.label for a in self.apps) or "none"
         raise ConfigError(f"No installed app with label '{label}'. Installed apps: {known}.")
+
+    @cached_property
+    def default_name_limit(self) -> int | None:
+        """The default database's identifier limit: default table names longer than
+        it are cut with a hash (as Django does), not silently by the server."""
+        from shoal.db.url import name_limit
+
+        return name_limit(self.databases.get("default", ""))
 
 
 def find_config(start: Path | None = None) -> Path:

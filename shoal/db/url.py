@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from shoal.exceptions import ConfigError
 
-__all__ = ["DatabaseURL", "parse_url", "mask_password", "SCHEMES", "MEMORY"]
+__all__ = ["DatabaseURL", "parse_url", "mask_password", "name_limit", "SCHEMES", "NAME_LIMITS", "MEMORY"]
 
 #: The ``name`` of an in-memory SQLite database.
 MEMORY = ":memory:"
@@ -47,6 +47,16 @@ SCHEMES: dict[str, str] = {
     "mysql+pymysql": "mysql",
     "mariadb+pymysql": "mysql",
 }
+
+#: Canonical scheme -> longest identifier the backend keeps (None: no practical
+#: limit). Known here, without a driver, because default table names depend on it.
+NAME_LIMITS: dict[str, int | None] = {"sqlite": None, "postgresql": 63, "mysql": 64}
+
+
+def name_limit(url: str) -> int | None:
+    """The identifier limit of the backend ``url`` names (None if unknown or unlimited)."""
+    return NAME_LIMITS.get(SCHEMES.get(url.partition("://")[0].lower(), ""))
+
 
 _SUPPORTED_TEXT = (
     "sqlite:// (sqlite:///relative.db, sqlite:////absolute.db, sqlite:///:memory:), "

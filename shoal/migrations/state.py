@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 from shoal.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from shoal.models.fields import Field
 from shoal.models.fields.related import resolve_relation
-from shoal.models.options import DEFAULT_NAMES, normalize_together
+from shoal.models.options import DEFAULT_NAMES, default_db_table, normalize_together
 from shoal.models.order_wrt import ORDER_FIELD, OrderWrt, is_order_field
 
 ModelKey = tuple[str, str]
@@ -78,7 +78,7 @@ class ModelState:
 
     @property
     def db_table(self) -> str:
-        return self.options.get("db_table") or f"{self.app_label}_{self.name_lower}"
+        return self.options.get("db_table") or default_db_table(self.app_label, self.name_lower)
 
     @property
     def managed(self) -> bool:

@@ -114,7 +114,7 @@ class Options:
         if self.verbose_name_plural is None:
             self.verbose_name_plural = f"{self.verbose_name}s"
         if not self.db_table:
-            self.db_table = f"{self.app_label}_{self.model_name}"
+            self.db_table = default_db_table(self.app_label, self.model_name)
 
     @property
     def label(self) -> str:
@@ -222,3 +222,22 @@ class Options:
 
     def __repr__(self) -> str:
         return f"<Options for {self.object_name}>"
+
+
+#: No backend cuts identifiers shorter than this, so shorter names skip the settings lookup.
+_SHORTEST_NAME_LIMIT = 63
+
+
+def default_db_table(app_label: str, model_name: str) -> str:
+    """``<app_label>_<model_name>``, cut to the default database's identifier limit
+    with a short hash (the name Django gives, so both tools share one schema)."""
+    name = f"{app_label}_{model_name}"
+    if len(name) <= _SHORTEST_NAME_LIMIT:
+        return name
+    from shoal.conf import settings
+
+    if not settings.configured:
+        return name
+    from shoal.db.ddl_references import truncate_name
+
+    return truncate_name(name, settings.get().default_name_limit)

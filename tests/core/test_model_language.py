@@ -392,3 +392,32 @@ def test_deferrable_unique_constraint_is_written_and_validated() -> None:
     with pytest.raises(ValueError, match="cannot be deferred"):
         models.UniqueConstraint(fields=["a"], name="x", condition=models.Q(a=1),
                                 deferrable=models.Deferrable.IMMEDIATE)
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("sqlite:///db.sqlite3", "longtable_" + "x" * 60),
+        ("postgresql://u@h/d", ("longtable_" + "x" * 60)[:59] + "5188"),  # md5(name)[:4], as Django
+        ("mariadb://u@h/d", ("longtable_" + "x" * 60)[:60] + "5188"),
+    ],
+)
+def test_long_default_table_name_is_cut_for_the_default_database(monkeypatch, url, expected):
+    """Default table names longer than the default backend keeps end in a hash, as Django's do;
+    an explicit db_table is never touched."""
+    from shoal.conf import Settings, settings
+
+    monkeypatch.setattr(settings, "_wrapped", Settings(databases={"default": url}))
+    state = ModelState("longtable", "X" * 60, [("id", models.AutoField(primary_key=True))])
+    assert state.db_table == expected
+    assert len(state.db_table) <= {"sqlite": 70, "postgresql": 63, "mariadb": 64}[url.split(":")[0]]
+    explicit = ModelState("longtable", "X" * 60, [("id", models.AutoField(primary_key=True))],
+                          options={"db_table": "longtable_" + "y" * 70})
+    assert explicit.db_table == "longtable_" + "y" * 70
+
+    class Meta:
+        app_label = "longtable"
+        apps = Apps()
+
+    model = type("X" * 60, (models.Model,), {"__module__": __name__, "Meta": Meta})
+    assert model._meta.db_table == expected

@@ -180,3 +180,12 @@ def test_url_is_hashable_and_frozen() -> None:
     with pytest.raises(AttributeError):
         url.name = "other"  # type: ignore[misc]
     assert {url: 1}[parse_url("postgresql://u@h/db?a=1")] == 1
+
+
+@pytest.mark.parametrize("url, limit", [("sqlite:///db.sqlite3", None), ("postgres://u@h/d", 63),
+                                        ("postgresql+psycopg://u@h/d", 63), ("mariadb://u@h/d", 64),
+                                        ("MySQL://u@h/d", 64), ("oracle://u@h/d", None)])
+def test_name_limit_known_from_the_scheme_alone(url: str, limit: int | None) -> None:
+    from shoal.db.url import name_limit
+
+    assert name_limit(url) == limit

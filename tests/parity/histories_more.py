@@ -63,13 +63,6 @@ LONG_NAMES = History(
 )
 
 
-_TABLE_CUT = (
-    "shoal does not cut a default table name that is longer than the database allows: Django cuts "
-    "<app>_<model> to the default connection's limit (63 on PostgreSQL, 64 on MySQL) ending in a 4-digit "
-    "hash (truncate_name); shoal's ModelState.db_table and Options.db_table would need the same, which "
-    "needs the default backend's limit in the pure state module (left to the lead: a design decision)"
-)
-
 LONG_TABLE = History(
     name="long_default_table_name",
     app="longtable",
@@ -89,7 +82,6 @@ LONG_TABLE = History(
                 ]
         """,
     },
-    known_gaps={"postgresql": _TABLE_CUT, "mysql": _TABLE_CUT},
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shoal.db.backends.base.operations import BaseDatabaseOperations
+from shoal.db.url import NAME_LIMITS
 
 if TYPE_CHECKING:
     from .connection import DatabaseWrapper
@@ -19,9 +20,9 @@ class DatabaseOperations(BaseDatabaseOperations):
     quote_char = "`"
     no_limit_value = "18446744073709551615"
 
-    def max_name_length(self) -> int:
+    def max_name_length(self) -> int | None:
         """Identifiers are at most 64 characters."""
-        return 64
+        return NAME_LIMITS["mysql"]
 
     def insert_default_values_sql(self, table: str) -> str:
         """MySQL spells DEFAULT VALUES as ``() VALUES ()``."""

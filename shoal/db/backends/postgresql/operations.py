@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from shoal.db.backends.base.operations import BaseDatabaseOperations, duration_microseconds
+from shoal.db.url import NAME_LIMITS
 
 __all__ = ["DatabaseOperations"]
 
@@ -14,9 +15,9 @@ __all__ = ["DatabaseOperations"]
 class DatabaseOperations(BaseDatabaseOperations):
     """PostgreSQL: identifiers up to 63 bytes, ILIKE-free case folding, RETURNING."""
 
-    def max_name_length(self) -> int:
+    def max_name_length(self) -> int | None:
         """NAMEDATALEN - 1: longer identifiers are silently truncated by the server."""
-        return 63
+        return NAME_LIMITS["postgresql"]
 
     def last_insert_id(self, cursor: Any, table: str, pk_column: str) -> Any:
         """``currval`` of the column's identity/serial sequence (prefer RETURNING)."""
