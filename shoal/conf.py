@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 import sys
 import tomllib
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from shoal.exceptions import ConfigError
 
@@ -21,8 +20,7 @@ DEFAULT_DATABASE = "sqlite:///db.sqlite3"
 DEFAULT_AUTO_FIELD = "shoal.models.BigAutoField"
 
 
-@dataclass(frozen=True)
-class AppSpec:
+class AppSpec(NamedTuple):
     """One installed app: its import path, label and migrations module.
 
     ``migrations_module`` is ``None`` when the project disabled migrations for
@@ -49,17 +47,40 @@ class SettingReference(str):
         return "shoal.conf.SettingReference", [str(self), self.setting_name], {}
 
 
-@dataclass
 class Settings:
-    """Everything shoal needs to know about a project."""
+    """Everything shoal needs to know about a project.
 
-    apps: list[AppSpec] = field(default_factory=list)
-    databases: dict[str, str] = field(default_factory=lambda: {"default": DEFAULT_DATABASE})
-    default_auto_field: str = DEFAULT_AUTO_FIELD
-    routers: list[str] = field(default_factory=list)
-    swappable: dict[str, str] = field(default_factory=dict)
-    base_dir: Path = field(default_factory=Path.cwd)
-    config_path: Path | None = None
+    A plain class rather than a dataclass: every command builds one, and
+    :mod:`dataclasses` costs milliseconds to import (it loads :mod:`inspect`).
+    """
+
+    def __init__(self, *, apps: list[AppSpec] | None = None, databases: dict[str, str] | None = None,
+                 default_auto_field: str = DEFAULT_AUTO_FIELD, routers: list[str] | None = None,
+                 swappable: dict[str, str] | None = None, base_dir: Path | None = None,
+                 config_path: Path | None = None) -> None:
+        self.apps: list[AppSpec] = list(apps or [])
+        self.databases: dict[str, str] = dict(databases) if databases is not None else {"default": DEFAULT_DATABASE}
+        self.default_auto_field = default_auto_field
+        self.routers: list[str] = list(routers or [])
+        self.swappable: dict[str, str] = dict(swappable or {})
+        self.base_dir: Path = base_dir if base_dir is not None else Path.cwd()
+        self.config_path = config_path
+
+    _FIELDS = ("apps", "databases", "default_auto_field", "routers", "swappable", "base_dir", "config_path")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self._FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  (mutable, compared by value)
+
+    def __repr__(self) -> str:
+        from shoal.db.url import mask_password
+
+        shown = {name: getattr(self, name) for name in self._FIELDS}
+        shown["databases"] = {alias: mask_password(url) for alias, url in self.databases.items()}
+        return "Settings(" + ", ".join(f"{name}={value!r}" for name, value in shown.items()) + ")"
 
     def app_by_label(self, label: str) -> AppSpec:
         for app in self.apps:

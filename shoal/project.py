@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shoal import conf
 from shoal.exceptions import ConfigError, ConflictError, MigrationError
@@ -23,8 +22,7 @@ if TYPE_CHECKING:  # the state pulls in the whole model layer: imported where us
     from shoal.migrations.state import ProjectState
 
 
-@dataclass
-class WrittenMigration:
+class WrittenMigration(NamedTuple):
     """A migration makemigrations produced (and, unless dry-run, wrote)."""
 
     migration: Migration
@@ -32,9 +30,11 @@ class WrittenMigration:
     source: str
 
 
-@dataclass
 class MakeMigrationsResult:
-    changes: dict[str, list[WrittenMigration]] = field(default_factory=dict)
+    """What makemigrations wrote (or would write), per app label."""
+
+    def __init__(self, changes: dict[str, list[WrittenMigration]] | None = None) -> None:
+        self.changes: dict[str, list[WrittenMigration]] = changes if changes is not None else {}
 
     @property
     def empty(self) -> bool:

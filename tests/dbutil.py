@@ -15,7 +15,6 @@ a test forgets to drop are dropped when the process exits.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import functools
 import itertools
 import os
@@ -129,7 +128,7 @@ def fresh_database_url(vendor: str, tmp_path: Path) -> str:
             admin.execute(f"CREATE DATABASE {qn} TEMPLATE template0 ENCODING 'UTF8'")
         else:
             admin.execute(f"CREATE DATABASE {qn} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci")
-    url = dataclasses.replace(parse_url(server_url(vendor)), name=name)
+    url = parse_url(server_url(vendor))._replace(name=name)
     text = url.render(mask_password=False)
     _created.add(text)
     return text

@@ -22,7 +22,6 @@ Two jobs, both vendor-neutral:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,6 +48,8 @@ def names_digest(*parts: str, length: int) -> str:
 
     Not security-sensitive: it only keeps generated names short and distinct.
     """
+    import hashlib  # here: most commands name nothing, and the import costs ~2 ms
+
     digest = hashlib.md5(usedforsecurity=False)
     for part in parts:
         digest.update(part.encode())

@@ -23,8 +23,8 @@ documents the ones it understands (e.g. ``sslmode`` for PostgreSQL,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from shoal.exceptions import ConfigError
@@ -78,8 +78,10 @@ def mask_password(url: str) -> str:
     return _PASSWORD_RE.sub(lambda m: f"{m['head']}***{m['tail']}", url, count=1)
 
 
-@dataclass(frozen=True, repr=False)
-class DatabaseURL:
+_NO_OPTIONS: dict[str, str] = {}
+
+
+class DatabaseURL(NamedTuple):
     """A parsed database URL; the value every backend is configured from.
 
     ``name`` is the database name, or for SQLite the absolute file path or
@@ -92,7 +94,7 @@ class DatabaseURL:
     password: str | None = None
     host: str | None = None
     port: int | None = None
-    options: dict[str, str] = field(default_factory=dict, hash=False)
+    options: dict[str, str] = _NO_OPTIONS  # shared and never mutated: parse_url gives each its own
 
     @property
     def is_memory(self) -> bool:
@@ -132,6 +134,9 @@ class DatabaseURL:
 
     def __repr__(self) -> str:
         return f"DatabaseURL({self.masked()!r})"
+
+    def __hash__(self) -> int:
+        return hash(self[:-1])  # options (a dict) take part in ==, not in the hash
 
 
 def _options(query: str, raw: str) -> dict[str, str]:

@@ -14,9 +14,11 @@ from shoal.models.fields import (
     PositiveSmallIntegerField, SlugField, SmallAutoField, SmallIntegerField, TextField,
     TimeField, URLField, UUIDField,
 )
-from shoal.models.constraints import BaseConstraint, CheckConstraint, UniqueConstraint
+from shoal.models.constraints import BaseConstraint, CheckConstraint, Deferrable, UniqueConstraint
+from shoal.models.enums import Choices, IntegerChoices, TextChoices
 from shoal.models.indexes import Index
 from shoal.models.manager import BaseManager, Manager
+from shoal.models.query_utils import F, Q
 
 __all__ = [
     "deletion", "Model", "Manager", "BaseManager", "NOT_PROVIDED",
@@ -29,17 +31,16 @@ __all__ = [
     "TextField", "DateField", "DateTimeField", "TimeField", "DurationField",
     "BinaryField", "UUIDField", "JSONField", "GenericIPAddressField", "ForeignKey",
     "OneToOneField", "ManyToManyField", "Index", "UniqueConstraint", "CheckConstraint",
-    "BaseConstraint",
+    "BaseConstraint", "Deferrable", "Choices", "IntegerChoices", "TextChoices", "Q", "F", "QuerySet",
 ]
 
-# -- Added by the ORM author (query helpers); the lead may fold these into the lists above. --
-from shoal.models.query_utils import F, Q  # noqa: E402
-from shoal.models.query import QuerySet  # noqa: E402
 
-__all__ += ["Q", "F", "QuerySet"]
+def __getattr__(name: str) -> object:
+    """``models.QuerySet`` on first use: the query machinery is not needed to
+    declare models, and commands that only compare them should not load it."""
+    if name == "QuerySet":
+        from shoal.models.query import QuerySet
 
-# -- Enumerated choices (model language, issue 6). --
-from shoal.models.enums import Choices, IntegerChoices, TextChoices  # noqa: E402
-from shoal.models.constraints import Deferrable  # noqa: E402
+        return QuerySet
+    raise AttributeError(f"module 'shoal.models' has no attribute {name!r}")
 
-__all__ += ["Choices", "IntegerChoices", "TextChoices", "Deferrable"]

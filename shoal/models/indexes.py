@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Sequence
-
-
-
-def names_digest(*parts: str, length: int) -> str:
-    """A short stable hash of ``parts`` (used to keep generated names unique)."""
-    digest = hashlib.md5(usedforsecurity=False)
-    for part in parts:
-        digest.update(part.encode())
-    return digest.hexdigest()[:length]
 
 
 class Index:
@@ -60,6 +50,8 @@ class Index:
     def set_name_with_model_state(self, table: str, columns: list[str]) -> None:
         """Give an unnamed index a stable name from table, columns and suffix."""
         ordered = [f"-{c}" if order else c for c, (_, order) in zip(columns, self.fields_orders)]
+        from shoal.db.ddl_references import names_digest
+
         digest = names_digest(table, *ordered, self.suffix, length=6)
         name = f"{table[:11]}_{columns[0][:7]}_{digest}_{self.suffix}"
         if name[0] == "_" or name[0].isdigit():

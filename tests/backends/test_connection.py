@@ -290,14 +290,12 @@ def test_connection_refused_message_masks_password(vendor: str) -> None:
 @pytest.mark.backends("postgresql", "mysql")
 def test_bad_credentials_and_unknown_database(vendor: str, db_url: str) -> None:
     """Wrong password / unknown database: DatabaseError with the masked URL, never the password."""
-    import dataclasses
-
     from shoal.db.url import parse_url
 
     good = parse_url(db_url)
-    attempts = [dataclasses.replace(good, name="shoal_no_such_db_xyz", password="Pw-Secret-1")]
+    attempts = [good._replace(name="shoal_no_such_db_xyz", password="Pw-Secret-1")]
     if vendor == "mysql":
-        attempts.append(dataclasses.replace(good, user="shoal_no_such_user", password="Pw-Secret-1"))
+        attempts.append(good._replace(user="shoal_no_such_user", password="Pw-Secret-1"))
     for url in attempts:
         conn = create_connection("default", url)
         with pytest.raises(DatabaseError) as info:
@@ -382,3 +380,35 @@ def test_schema_editor_is_resolved_lazily(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(type(conn), "vendor", "novendor")
     with pytest.raises(ShoalError, match="has no schema editor"):
         conn.schema_editor(collect_sql=True)
+
+
+def test_statements_are_logged_to_shoal_db_at_debug(connection: BaseDatabaseWrapper, caplog) -> None:
+    """Every statement goes to the ``shoal.db`` logger at DEBUG, with its parameters
+    (shoal does not import logging itself, but a project that configures it gets the records)."""
+    import logging
+
+    with caplog.at_level(logging.DEBUG, logger="shoal.db"):
+        connection.fetchone("SELECT %s", [41])
+    records = [r for r in caplog.records if r.name == "shoal.db"]
+    assert records and records[-1].levelno == logging.DEBUG
+    assert "SELECT" in records[-1].getMessage() and "41" in records[-1].getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="shoal.db"):
+        connection.fetchone("SELECT %s", [42])
+    assert not [r for r in caplog.records if r.name == "shoal.db"]
+
+
+def test_planning_commands_do_not_import_heavy_modules(tmp_path: Path) -> None:
+    """showmigrations / migrate with nothing to do stay lean: modules that cost
+    milliseconds at start-up (dataclasses+inspect, logging, json, uuid) are not loaded."""
+    code = textwrap.dedent("""
+        import sys
+        import shoal.cli.commands.showmigrations, shoal.cli.commands.migrate
+        from shoal.db.backends.sqlite import connection, introspection, operations
+        from shoal import checks, conf, project
+        from shoal.migrations import loader, recorder, graph_cache
+        heavy = sorted({"dataclasses", "inspect", "logging", "json", "uuid"} & set(sys.modules))
+        print(",".join(heavy))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == ""

@@ -14,7 +14,7 @@ handful of hook methods whose names start with ``_`` and are documented here.
 from __future__ import annotations
 
 import importlib
-import logging
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +33,23 @@ if TYPE_CHECKING:
 
 __all__ = ["BaseDatabaseWrapper", "CursorWrapper", "parse_version"]
 
-logger = logging.getLogger("shoal.db")
+_DEBUG = 10  # logging.DEBUG
+_logger: Any = None
+
+
+def _log() -> Any:
+    """The ``shoal.db`` logger once anything has imported :mod:`logging`, else None.
+
+    Nobody can have asked for shoal's debug records without importing logging
+    first, so shoal does not import it just to find that out: the import costs
+    several milliseconds of every command.
+    """
+    global _logger
+    if _logger is None:
+        logging = sys.modules.get("logging")
+        if logging is not None:
+            _logger = logging.getLogger("shoal.db")
+    return _logger
 
 # Auto and unsigned integer types a foreign key points at -> the type the FK
 # column gets when the backend does not require related columns to match.
@@ -147,7 +163,8 @@ class BaseDatabaseWrapper:
             try:
                 conn.close()
             except Exception:  # noqa: BLE001 - the connection may already be dead
-                logger.debug("error while closing %s", self.alias, exc_info=True)
+                if (log := _log()) is not None:
+                    log.debug("error while closing %s", self.alias, exc_info=True)
 
     def is_usable(self) -> bool:
         """True if connected and the server still answers; never raises."""
@@ -279,8 +296,9 @@ class BaseDatabaseWrapper:
         if self._captures:
             for bucket in self._captures:
                 bucket.append(sql)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("(%s) %s; params=%r", self.alias, sql, params)
+        log = _logger or _log()
+        if log is not None and log.isEnabledFor(_DEBUG):
+            log.debug("(%s) %s; params=%r", self.alias, sql, params)
 
     @contextmanager
     def capture_queries(self) -> Iterator[list[str]]:
@@ -365,7 +383,8 @@ class BaseDatabaseWrapper:
         try:
             self.execute(sql)
         except DatabaseError:
-            logger.debug("(%s) ignored failure of %s", self.alias, sql, exc_info=True)
+            if (log := _log()) is not None:
+                log.debug("(%s) ignored failure of %s", self.alias, sql, exc_info=True)
 
     # -- constraint checking (used by table rebuilds and fixtures) -----------
 

@@ -3,13 +3,15 @@
 Used by tests (to assert what DDL really did), by ``migrate --fake-initial``
 (to see whether an initial migration's tables and columns already exist) and
 by schema editors that must rebuild a table.  Every backend returns the same
-plain values, :class:`ColumnInfo` and :class:`ConstraintInfo`.
+plain values, :class:`ColumnInfo` and :class:`ConstraintInfo` (mutable records
+on :class:`~types.SimpleNamespace`, not dataclasses: every command imports this
+module to read the recorder table, and :mod:`dataclasses` costs milliseconds).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,8 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["BaseDatabaseIntrospection", "ColumnInfo", "ConstraintInfo", "normalize_type"]
 
 
-@dataclass
-class ColumnInfo:
+class ColumnInfo(SimpleNamespace):
     """One column as the database reports it.
 
     ``type`` is lower-case with no spaces inside parentheses, in the spelling
@@ -30,11 +31,16 @@ class ColumnInfo:
     name: str
     type: str
     null: bool
-    default: str | None = None
-    primary_key: bool = False
-    autoincrement: bool = False
-    comment: str | None = None
-    collation: str | None = None
+    default: str | None
+    primary_key: bool
+    autoincrement: bool
+    comment: str | None
+    collation: str | None
+
+    def __init__(self, name: str, type: str, null: bool, default: str | None = None, primary_key: bool = False,
+                 autoincrement: bool = False, comment: str | None = None, collation: str | None = None) -> None:
+        super().__init__(name=name, type=type, null=null, default=default, primary_key=primary_key,
+                         autoincrement=autoincrement, comment=comment, collation=collation)
 
     @property
     def identity(self) -> bool:
@@ -42,8 +48,7 @@ class ColumnInfo:
         return self.autoincrement
 
 
-@dataclass
-class ConstraintInfo:
+class ConstraintInfo(SimpleNamespace):
     """A primary key, unique constraint, foreign key, check or index.
 
     A unique index is ``unique=True, index=True``; a unique constraint that the
@@ -54,16 +59,24 @@ class ConstraintInfo:
     """
 
     columns: list[str]
-    primary_key: bool = False
-    unique: bool = False
-    foreign_key: tuple[str, str] | None = None
-    check: bool = False
-    index: bool = False
-    type: str | None = None
-    orders: list[str] = field(default_factory=list)
-    condition: str | None = None
-    definition: str | None = None
-    on_delete: str | None = None
+    primary_key: bool
+    unique: bool
+    foreign_key: tuple[str, str] | None
+    check: bool
+    index: bool
+    type: str | None
+    orders: list[str]
+    condition: str | None
+    definition: str | None
+    on_delete: str | None
+
+    def __init__(self, columns: list[str], primary_key: bool = False, unique: bool = False,
+                 foreign_key: tuple[str, str] | None = None, check: bool = False, index: bool = False,
+                 type: str | None = None, orders: list[str] | None = None, condition: str | None = None,
+                 definition: str | None = None, on_delete: str | None = None) -> None:
+        super().__init__(columns=columns, primary_key=primary_key, unique=unique, foreign_key=foreign_key,
+                         check=check, index=index, type=type, orders=orders if orders is not None else [],
+                         condition=condition, definition=definition, on_delete=on_delete)
 
 
 _PAREN_SPACES = re.compile(r"\(\s*([^)]*?)\s*\)")

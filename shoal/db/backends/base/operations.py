@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
-import json
-import uuid
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from shoal.exceptions import DatabaseError
 
 if TYPE_CHECKING:
+    import uuid
+
     from .connection import BaseDatabaseWrapper
 
 __all__ = [
@@ -199,13 +200,15 @@ class BaseDatabaseOperations:
             return self._bytes_literal(bytes(value))
         if isinstance(value, datetime.timedelta):
             return self._duration_literal(value)
-        if isinstance(value, uuid.UUID):
+        if is_uuid(value):
             return self._quote_string(self._uuid_text(value))
         if isinstance(value, datetime.datetime):
             return self._quote_string(self._datetime_text(value))
         if isinstance(value, (datetime.date, datetime.time)):
             return self._quote_string(value.isoformat())
         if isinstance(value, (dict, list)):
+            import json
+
             return self._quote_string(json.dumps(value))
         return self._quote_string(str(value))
 
@@ -266,6 +269,8 @@ class BaseDatabaseOperations:
 
     # adapters (shared defaults: text-based storage as on SQLite/MySQL)
     def _adapt_JSONField(self, value: Any) -> Any:
+        import json
+
         return json.dumps(value)
 
     def _adapt_UUIDField(self, value: Any) -> Any:
@@ -339,6 +344,8 @@ class BaseDatabaseOperations:
 
     def _convert_JSONField(self, value: Any) -> Any:
         if isinstance(value, (str, bytes, bytearray)):
+            import json
+
             return json.loads(value)
         return value
 
@@ -352,7 +359,17 @@ class BaseDatabaseOperations:
         return float(value)
 
 
+def is_uuid(value: Any) -> bool:
+    """``isinstance(value, uuid.UUID)`` without importing :mod:`uuid` (it loads
+    :mod:`platform`: milliseconds of every command): before the module is
+    imported, no UUID can exist."""
+    module = sys.modules.get("uuid")
+    return module is not None and isinstance(value, module.UUID)
+
+
 def _as_uuid(value: Any) -> uuid.UUID:
+    import uuid
+
     if isinstance(value, uuid.UUID):
         return value
     if isinstance(value, (bytes, bytearray)) and len(value) == 16:

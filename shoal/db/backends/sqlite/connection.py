@@ -23,12 +23,11 @@ import decimal
 import os
 import re
 import sys
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from shoal.db.backends.base.connection import BaseDatabaseWrapper
-from shoal.db.backends.base.operations import duration_microseconds, naive_utc, split_placeholders
+from shoal.db.backends.base.operations import duration_microseconds, is_uuid, naive_utc, split_placeholders
 from shoal.db.url import DatabaseURL
 from shoal.exceptions import ConfigError, DatabaseError, DriverMissing, IntegrityError
 
@@ -254,7 +253,7 @@ def _adapt(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)
-    if isinstance(value, uuid.UUID):
+    if is_uuid(value):
         return value.hex
     if isinstance(value, datetime.timedelta):
         return duration_microseconds(value)

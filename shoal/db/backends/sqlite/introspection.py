@@ -10,7 +10,7 @@ unnamed UNIQUE keeps SQLite's ``sqlite_autoindex_<table>_<n>`` name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from shoal.db.backends.base.introspection import (
@@ -145,16 +145,18 @@ def _column_list(group_text: str) -> tuple[str, ...]:
     return tuple(_ident(part[0]) for part in _split_commas(tokenize(group_text)))
 
 
-@dataclass
-class TableDDL:
+class TableDDL(SimpleNamespace):
     """What the CREATE TABLE text says beyond what PRAGMAs report."""
 
-    pk_name: str | None = None
-    unique_names: dict[tuple[str, ...], str] = field(default_factory=dict)
-    fk_names: dict[tuple[str, ...], str] = field(default_factory=dict)
-    checks: list[tuple[str | None, str, str | None]] = field(default_factory=list)  # name, expr, column
-    autoincrement: set[str] = field(default_factory=set)
-    collations: dict[str, str] = field(default_factory=dict)
+    pk_name: str | None
+    unique_names: dict[tuple[str, ...], str]
+    fk_names: dict[tuple[str, ...], str]
+    checks: list[tuple[str | None, str, str | None]]  # name, expr, column
+    autoincrement: set[str]
+    collations: dict[str, str]
+
+    def __init__(self) -> None:
+        super().__init__(pk_name=None, unique_names={}, fk_names={}, checks=[], autoincrement=set(), collations={})
 
 
 def parse_create_table(sql: str) -> TableDDL:
