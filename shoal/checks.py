@@ -28,8 +28,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "CRITICAL",
@@ -50,8 +49,7 @@ DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50
 LEVELS = {"DEBUG": DEBUG, "INFO": INFO, "WARNING": WARNING, "ERROR": ERROR, "CRITICAL": CRITICAL}
 
 
-@dataclass(frozen=True)
-class CheckMessage:
+class CheckMessage(NamedTuple):
     """One finding: its level, what is wrong, how to fix it, a stable id and the object concerned."""
 
     level: int
@@ -104,10 +102,11 @@ def run_checks(apps: Any, app_labels: Iterable[str] | None = None) -> list[Check
     wanted = set(app_labels) if app_labels else None
     models = [m for m in apps.get_models() if wanted is None or m._meta.app_label in wanted]
     messages: list[CheckMessage] = []
+    relations = relations_by_target(apps)
     for model in models:
         if model._meta.swapped:
             continue
-        messages += check_model(model, apps)
+        messages += check_model(model, apps, relations)
     messages += check_unique_names(models)
     messages += check_db_tables(models)
     return messages
@@ -141,14 +140,19 @@ def format_messages(messages: list[CheckMessage], silenced: int = 0) -> str:
 # -- one model -----------------------------------------------------------------------------
 
 
-def check_model(model: type, apps: Any) -> list[CheckMessage]:
-    """The checks of one model class: its fields, relations and Meta."""
+def check_model(model: type, apps: Any, relations: dict[Any, list[Any]] | None = None) -> list[CheckMessage]:
+    """The checks of one model class: its fields, relations and Meta.
+
+    ``relations`` is :func:`relations_by_target` of ``apps``, built once for a
+    whole run (built here when not given)."""
     opts = model._meta  # type: ignore[attr-defined]
     out: list[CheckMessage] = []
     for field in opts.local_fields + opts.local_many_to_many:
         out += check_field(field)
         if field.is_relation:
-            out += check_relation(field, apps)
+            if relations is None:
+                relations = relations_by_target(apps)
+            out += check_relation(field, apps, relations)
     out += check_meta(model)
     return out
 
@@ -207,7 +211,7 @@ def _target(field: Any) -> Any:
     return None
 
 
-def check_relation(field: Any, apps: Any) -> list[CheckMessage]:
+def check_relation(field: Any, apps: Any, relations: dict[Any, list[Any]] | None = None) -> list[CheckMessage]:
     """The target exists (and is not swapped out), the through model exists, on_delete fits."""
     out: list[CheckMessage] = _check_on_delete(field)
     target = _target(field)
@@ -224,7 +228,7 @@ def check_relation(field: Any, apps: Any) -> list[CheckMessage]:
                          obj=field, id="fields.E301"))
     if field.many_to_many and field.through is not None:
         out += _check_through(field, apps)
-    out += check_clashes(field, target, apps)
+    out += check_clashes(field, target, relations if relations is not None else relations_by_target(apps))
     return out
 
 
@@ -288,19 +292,23 @@ def _is_symmetrical_self(field: Any) -> bool:
     return bool(same and symmetrical)
 
 
-def _relations_to(target: type, apps: Any) -> list[Any]:
-    out = []
+def relations_by_target(apps: Any) -> dict[Any, list[Any]]:
+    """Every relation field of the installed (not swapped-out) models, by target
+    model: built once, so checking clashes is linear, not models x relations."""
+    out: dict[Any, list[Any]] = {}
     for model in apps.get_models():
         opts = model._meta
         if opts.swapped:
             continue
         for field in opts.local_fields + opts.local_many_to_many:
-            if field.is_relation and _target(field) is target:
-                out.append(field)
+            if field.is_relation:
+                target = _target(field)
+                if target is not None:
+                    out.setdefault(target, []).append(field)
     return out
 
 
-def check_clashes(field: Any, target: type, apps: Any) -> list[CheckMessage]:
+def check_clashes(field: Any, target: type, relations: dict[Any, list[Any]]) -> list[CheckMessage]:
     """Reverse accessor and query name of ``field`` against ``target``'s fields and other relations."""
     accessor, query = reverse_names(field)
     if accessor is None and query is None:
@@ -319,7 +327,7 @@ def check_clashes(field: Any, target: type, apps: Any) -> list[CheckMessage]:
         out.append(Error(f"Reverse query name for '{label}' clashes with field name '{clash}'.",
                          hint=f"Rename field '{clash}', or add/change a related_name argument to the "
                          f"definition for field '{label}'.", obj=field, id="fields.E303"))
-    for other in _relations_to(target, apps):
+    for other in relations.get(target, ()):
         if other is field:
             continue
         other_accessor, other_query = reverse_names(other)
