@@ -8,10 +8,12 @@ waits for), the median of --repeat runs of:
   migrate (from empty)   apply every migration to an empty database
   migrate (nothing)      decide that nothing is left to do
   showmigrations         list every migration with its state
-  makemigrations (cold)  makemigrations --check without shoal's cached end state
-                         (__pycache__/shoal_state.pickle removed first: the first run
-                         after the migration files changed); Django has no such cache
+  makemigrations (no cache)  makemigrations --check without shoal's cached end state
+                         (__pycache__/shoal_state.pickle removed first); Django has no such cache
   makemigrations (warm)  makemigrations --check again, the cache in place
+  makemigrations (new file)  makemigrations --check after a new migration was added to
+                         the first app since the last run (the everyday case: shoal carries
+                         its cached state on and replays only the new file)
   makemigrations (fresh) with --fresh: every __pycache__ of the project removed first
                          (a fresh checkout, as in CI: both tools compile every file)
 
@@ -80,6 +82,28 @@ def remove_state_cache(project: Path) -> None:
     (project / "__pycache__" / "shoal_state.pickle").unlink(missing_ok=True)
 
 
+NEW_MIGRATION = "9999_bench_new"
+
+
+def add_migration(project: Path, import_line: str) -> Path:
+    """A new (empty) migration on top of the first app's latest one, old enough
+    for shoal to trust its timestamp (as any file written a few seconds ago)."""
+    directory = sorted(p for p in project.glob("*/migrations") if p.is_dir())[0]
+    latest = sorted(p.stem for p in directory.glob("[0-9]*.py") if p.stem != NEW_MIGRATION)[-1]
+    path = directory / f"{NEW_MIGRATION}.py"
+    path.write_text(f"{import_line}\n\n\nclass Migration(migrations.Migration):\n"
+                    f"    dependencies = [({directory.parent.name!r}, {latest!r})]\n    operations = []\n")
+    then = time.time() - 10
+    os.utime(path, (then, then))
+    return path
+
+
+def remove_migration(path: Path) -> None:
+    path.unlink()
+    for compiled in path.parent.glob(f"__pycache__/{NEW_MIGRATION}.*"):
+        compiled.unlink()
+
+
 def remove_pycache(project: Path) -> None:
     """Every __pycache__ of the project, as after a fresh checkout."""
     for directory in sorted(project.rglob("__pycache__"), reverse=True):
@@ -89,8 +113,9 @@ def remove_pycache(project: Path) -> None:
 def time_tool(label: str, base: list[str], project: Path, env: dict[str, str], db: str, repeat: int,
               reset, fresh: bool = False) -> dict[str, float]:  # type: ignore[no-untyped-def]
     check = base + ["makemigrations", "--check", "--noinput"]
-    keys = ["migrate (from empty)", "migrate (nothing)", "showmigrations", "makemigrations (cold)",
-            "makemigrations (warm)"] + (["makemigrations (fresh)"] if fresh else [])
+    import_line = "from shoal import migrations" if label == "shoal" else "from django.db import migrations"
+    keys = ["migrate (from empty)", "migrate (nothing)", "showmigrations", "makemigrations (warm)",
+            "makemigrations (new file)", "makemigrations (no cache)"] + (["makemigrations (fresh)"] if fresh else [])
     results: dict[str, list[float]] = {k: [] for k in keys}
     for _ in range(repeat):
         reset()
@@ -98,8 +123,12 @@ def time_tool(label: str, base: list[str], project: Path, env: dict[str, str], d
         results["migrate (nothing)"].append(run(base + ["migrate", "--noinput"], project, env))
         results["showmigrations"].append(run(base + ["showmigrations"], project, env))
         remove_state_cache(project)
-        results["makemigrations (cold)"].append(run(check, project, env))
+        results["makemigrations (no cache)"].append(run(check, project, env))
         results["makemigrations (warm)"].append(run(check, project, env))
+        added = add_migration(project, import_line)
+        results["makemigrations (new file)"].append(run(check, project, env))
+        remove_migration(added)
+        run(check, project, env)  # back to the history the other rows time
     for _ in range(repeat if fresh else 0):  # apart: it throws away the caches the rows above use
         remove_pycache(project)
         results["makemigrations (fresh)"].append(run(check, project, env))

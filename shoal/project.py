@@ -136,15 +136,18 @@ class Project:
 
     def _history(self, loader: MigrationLoader) -> Any:
         """The end of the history as a ``state_cache.CachedState``: from the
-        cache while no migration file changed, else replayed (and cached)."""
+        cache while no migration file changed; carried on from it when files
+        were only added; else replayed (and cached)."""
         from shoal.migrations import state_cache
 
         sig = state_cache.signature(loader, self.settings.swappable)
         cached = state_cache.load_cached(self.settings.base_dir, sig, rebuild=loader.project_state)
         if cached is None:
-            state = loader.project_state()
+            state = state_cache.resume(self.settings.base_dir, sig, loader.graph)
+            if state is None:
+                state = loader.project_state()
             summary = state_cache.summarize(state)
-            state_cache.store(self.settings.base_dir, sig, state, summary)
+            state_cache.store(self.settings.base_dir, sig, state, summary, nodes=loader.graph.nodes)
             cached = state_cache.CachedState(summary, state=state)
         return cached
 

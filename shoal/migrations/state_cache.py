@@ -11,6 +11,10 @@ The file also holds a *summary* of each model (what the autodetector
 compares, see :func:`shoal.migrations.state.model_summary`), pickled apart
 from the state: when the current models have the same summaries, there is
 nothing to detect and the state itself is never unpickled.
+
+When the signature no longer holds because migrations were *added* (the
+everyday case: someone wrote a new migration), :func:`resume` starts from the
+cached state and replays only the new migrations, importing only their files.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from shoal.migrations.graph_cache import RACY_NS, code_stamp
 
 CACHE_FILE = "shoal_state.pickle"
 # Bumped whenever the layout of the file changes; part of what is checked on load.
-FORMAT = 2
+FORMAT = 3
 
 Summary = dict[tuple[str, str], tuple[Any, ...]]
 
@@ -112,14 +116,61 @@ def load_cached(base_dir: Path, sig: Any, rebuild: Callable[[], Any] | None = No
     ``rebuild()`` makes the state should the cached one fail to unpickle."""
     if not _enabled(sig):
         return None
+    stored = _read(base_dir)
+    if stored is None or stored[0] != sig:
+        return None
+    return CachedState(stored[1], stored[2], rebuild=rebuild)
+
+
+def _read(base_dir: Path) -> tuple[Any, Summary, bytes, frozenset[Any]] | None:
+    """The cache file's (signature, summary, state blob, migrations in the state)."""
     try:
         with open(base_dir / "__pycache__" / CACHE_FILE, "rb") as fh:
-            stored_format, stored_sig, summary, blob = pickle.load(fh)
+            stored_format, stored_sig, summary, blob, nodes = pickle.load(fh)
     except Exception:
         return None
-    if stored_format != FORMAT or stored_sig != sig or not isinstance(summary, dict) or not isinstance(blob, bytes):
+    if stored_format != FORMAT or not isinstance(summary, dict) or not isinstance(blob, bytes):
         return None
-    return CachedState(summary, blob, rebuild=rebuild)
+    return stored_sig, summary, blob, frozenset(nodes)
+
+
+def resume(base_dir: Path, sig: Any, graph: Any) -> Any:
+    """The end state of ``graph``'s history, from a cached state of an earlier
+    history that this one only extends; None when it does not.
+
+    The cached state holds the migrations ``done``; it can be carried on when
+    shoal's code, the swappable settings and the unmigrated apps are the same,
+    every migration in ``done`` is still in the graph with the same file (mtime,
+    size), and none depends on a migration outside ``done`` (so ``done`` then
+    the rest in plan order is an order the graph allows).  Only the rest is
+    replayed, importing only those files.
+    """
+    if not _enabled(sig) or not isinstance(sig, tuple) or len(sig) != 5:
+        return None
+    stored = _read(base_dir)
+    if stored is None:
+        return None
+    stored_sig, _summary, blob, done = stored
+    if not isinstance(stored_sig, tuple) or len(stored_sig) != 5 or not done:
+        return None
+    code, swappable, _leaves, stats, unmigrated = sig
+    if stored_sig[0] != code or stored_sig[1] != swappable or stored_sig[4] != unmigrated:
+        return None
+    now, before = dict(stats), dict(stored_sig[3])
+    for key in done:
+        node = graph.node_map.get(key)
+        if key not in graph.nodes or node is None or now.get(key) is None or now[key] != before.get(key):
+            return None
+        if not node.parents <= done:
+            return None
+    try:
+        state = pickle.loads(blob)
+    except Exception:
+        return None
+    for key in graph.forwards_plan_many(graph.leaf_nodes()):
+        if key not in done:
+            state = graph.nodes[key].mutate_state(state, preserve=False)
+    return state
 
 
 def load(base_dir: Path, sig: Any) -> Any:
@@ -133,8 +184,10 @@ def load(base_dir: Path, sig: Any) -> Any:
         return None
 
 
-def store(base_dir: Path, sig: Any, state: Any, summary: Summary | None = None) -> None:
-    """Cache ``state`` (and its summary) under ``sig``; failures are ignored."""
+def store(base_dir: Path, sig: Any, state: Any, summary: Summary | None = None, nodes: Any = ()) -> None:
+    """Cache ``state`` (and its summary) under ``sig``; ``nodes`` are the
+    migrations the state is made of (what :func:`resume` may carry on from).
+    Failures are ignored."""
     if not _enabled(sig):
         return
     directory = base_dir / "__pycache__"
@@ -145,7 +198,7 @@ def store(base_dir: Path, sig: Any, state: Any, summary: Summary | None = None) 
         blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
         directory.mkdir(exist_ok=True)
         with open(tmp, "wb") as fh:
-            pickle.dump((FORMAT, sig, summary, blob), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((FORMAT, sig, summary, blob, tuple(nodes)), fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, directory / CACHE_FILE)
     except Exception:
         try:

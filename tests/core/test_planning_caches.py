@@ -247,11 +247,67 @@ def test_state_that_fails_to_unpickle_is_rebuilt(tmp_path: Path) -> None:
     """A cached state that cannot be unpickled any more is rebuilt, not an error."""
     path = tmp_path / "__pycache__" / state_cache.CACHE_FILE
     path.parent.mkdir()
-    path.write_bytes(pickle.dumps((state_cache.FORMAT, "sig", {}, b"garbage")))
+    path.write_bytes(pickle.dumps((state_cache.FORMAT, "sig", {}, b"garbage", ())))
     rebuilt = _small_state()
     cached = state_cache.load_cached(tmp_path, "sig", rebuild=lambda: rebuilt)
     assert cached is not None and cached.state is rebuilt
     assert state_cache.load(tmp_path, "sig") is None
+
+
+class _Step:
+    """A migration that adds one model to the state and notes that it ran."""
+
+    ran: list[str] = []
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def mutate_state(self, state: ProjectState, preserve: bool = True) -> ProjectState:
+        _Step.ran.append(self.name)
+        model = ModelState("books", f"M{self.name}", [("id", models.BigAutoField(primary_key=True))])
+        state.add_model(model)
+        return state
+
+
+def _history(names: list[str], extra_parents: dict[str, list[str]] | None = None) -> MigrationGraph:
+    graph = MigrationGraph()
+    for index, name in enumerate(names):
+        graph.add_node(("books", name), _Step(name))
+        if index:
+            graph.add_dependency(None, ("books", name), ("books", names[index - 1]), skip_validation=True)
+    for child, parents in (extra_parents or {}).items():
+        for parent in parents:
+            graph.add_dependency(None, ("books", child), ("books", parent), skip_validation=True)
+    return graph
+
+
+def _sig(names: list[str], code: str = "code-1", changed: str | None = None) -> tuple[Any, ...]:
+    stats = tuple((("books", n), (2 if n == changed else 1, 10)) for n in names)
+    return (code, (), (("books", names[-1]),), stats, ())
+
+
+def test_resume_replays_only_the_migrations_added_since_the_cache(tmp_path: Path) -> None:
+    """A history that only adds migrations is carried on from the cached state; anything
+    else (a changed file, shoal's code, a cached migration now depending on a new one) is not."""
+    first = ["0001", "0002"]
+    graph = _history(first)
+    state = graph.make_state()
+    state_cache.store(tmp_path, _sig(first), state, nodes=graph.nodes)
+
+    longer = ["0001", "0002", "0003", "0004"]
+    _Step.ran = []
+    resumed = state_cache.resume(tmp_path, _sig(longer), _history(longer))
+    assert _Step.ran == ["0003", "0004"]
+    assert state_cache.summarize(resumed) == state_cache.summarize(_history(longer).make_state())
+    _Step.ran = []
+
+    assert state_cache.resume(tmp_path, _sig(longer, changed="0002"), _history(longer)) is None
+    assert state_cache.resume(tmp_path, _sig(longer, code="code-2"), _history(longer)) is None
+    assert state_cache.resume(tmp_path, _sig(["0001"]), _history(["0001"])) is None  # 0002 is gone
+    # A new migration that a cached one now depends on (run_before, or a __latest__ that moved).
+    assert state_cache.resume(tmp_path, _sig(longer), _history(longer, {"0002": ["0004"]})) is None
+    assert state_cache.resume(tmp_path, "not-a-tuple", _history(longer)) is None
+    assert _Step.ran == []
 
 
 def test_signature_covers_shoal_code_files_and_settings(monkeypatch) -> None:
@@ -350,6 +406,44 @@ def test_makemigrations_check_follows_models_and_migration_files(tmp_path: Path)
     _age([initial], 30.0)
     stale = project.shoal("makemigrations", "--check", "--noinput")
     assert stale.code == 1 and "Alter field title on book" in stale.out
+
+
+def test_makemigrations_check_after_a_new_migration_file(tmp_path: Path) -> None:
+    """A migration written since the last run is replayed on top of the cached state: --check
+    then sees exactly what the full history gives, and the cache follows the new history."""
+    project = TempProject(tmp_path / "proj", ["shelf"], "sqlite:///db.sqlite3")
+    project.write("shelf/models.py", """
+        from shoal import models
+
+        class Book(models.Model):
+            title = models.CharField(max_length=100)
+    """)
+    assert project.shoal("makemigrations", "--noinput").code == 0
+    migrations_dir = project.path / "shelf" / "migrations"
+    _age(list(migrations_dir.glob("*.py")), 120.0)
+    assert project.shoal("makemigrations", "--check", "--noinput").code == 0
+    cache = project.path / "__pycache__" / state_cache.CACHE_FILE
+    before = pickle.loads(cache.read_bytes())[4]
+    assert before == (("shelf", "0001_initial"),)
+
+    models_py = project.path / "shelf" / "models.py"
+    models_py.write_text(models_py.read_text() + "    pages = models.IntegerField(default=0)\n")
+    os.utime(models_py, (time.time() + 10, time.time() + 10))
+    made = project.shoal("makemigrations", "--noinput", "-n", "pages")
+    assert made.code == 0, made.err
+    _age([migrations_dir / "0002_pages.py"], 60.0)
+    same = project.shoal("makemigrations", "--check", "--noinput")
+    assert same.code == 0 and "No changes detected" in same.out
+    assert set(pickle.loads(cache.read_bytes())[4]) == {("shelf", "0001_initial"), ("shelf", "0002_pages")}
+
+    # The new migration says less than the models: the carried-on state must show the difference.
+    (migrations_dir / "0003_more.py").write_text(
+        "from shoal import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = [('shelf', '0002_pages')]\n"
+        "    operations = [migrations.RemoveField('book', 'pages')]\n")
+    _age([migrations_dir / "0003_more.py"], 30.0)
+    differs = project.shoal("makemigrations", "--check", "--noinput")
+    assert differs.code == 1 and "Add field pages to book" in differs.out
 
 
 def test_showmigrations_lists_apps_in_plan_order(tmp_path: Path) -> None:
