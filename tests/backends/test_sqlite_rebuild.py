@@ -298,3 +298,32 @@ def test_rebuilt_key_column_renamed_and_retyped_keeps_incoming_fks(
     with pytest.raises(IntegrityError):
         with connection.atomic():
             connection.execute("INSERT INTO books_book (author_id) VALUES ('zz')")
+
+
+def test_nullable_column_on_an_empty_table_matches_add_column(connection: BaseDatabaseWrapper, vendor: str) -> None:
+    """On an empty table a nullable column is added by re-creating the table (ADD COLUMN
+    re-parses the whole schema); the schema must be the one ADD COLUMN gives a table with rows."""
+    state = library()
+    with_editor = changed(state, "books", "book", editor=models.ForeignKey(
+        "authors.author", models.SET_NULL, null=True, related_name="+"))
+
+    def schema_after_adding(with_rows: bool) -> tuple[Any, ...]:
+        for table in connection.introspection.table_names():
+            connection.execute(f'DROP TABLE "{table}"')
+        create_all(connection, state)
+        if with_rows:
+            seed(connection)
+        with connection.capture_queries() as queries:
+            add(connection, with_editor, "books", "book", "editor")
+        assert any("ADD COLUMN" in q for q in queries) is with_rows
+        cols = columns(connection, "books_book")
+        constraints = connection.introspection.get_constraints("books_book")
+        shapes = sorted((tuple(c.columns), c.unique, c.index, c.foreign_key, c.primary_key)
+                        for c in constraints.values())
+        return [(c.name, c.type, c.null) for c in cols.values()], shapes, sorted(constraints)
+
+    empty, full = schema_after_adding(False), schema_after_adding(True)
+    assert empty == full
+    assert [c[0] for c in empty[0]] == ["id", "title", "author_id", "editor_id"]
+    assert fks(connection, "books_book")["editor_id"] == ("authors_author", "id")
+    assert indexed(connection, "books_book", "editor_id")

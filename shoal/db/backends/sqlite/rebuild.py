@@ -146,8 +146,9 @@ def recreate_empty_like_alter(
     *,
     drop_column: str | None = None,
     rename: tuple[str, str] | None = None,
+    add_column: str | None = None,
 ) -> bool:
-    """What ``ALTER TABLE ... DROP COLUMN`` / ``RENAME COLUMN`` gives on an
+    """What ``ALTER TABLE ... DROP COLUMN`` / ``RENAME COLUMN`` / ``ADD COLUMN`` gives on an
     empty table -- the same column order, the same index names -- by dropping
     and creating the table, without the whole-schema re-parse those ALTERs
     cost (~15 ms each with a few hundred tables).  Returns False, having done
@@ -176,6 +177,8 @@ def recreate_empty_like_alter(
         order = [rename[1] if c == rename[0] else c for c in order]
     if drop_column is not None:
         order = [c for c in order if c != drop_column]
+    if add_column is not None:
+        order.append(add_column)  # where ADD COLUMN puts it
     by_column = {editor.col(f): (n, f) for n, f in fields.items() if not f.many_to_many}
     if sorted(order) != sorted(by_column):
         return False
