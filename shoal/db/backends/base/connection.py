@@ -108,6 +108,10 @@ class BaseDatabaseWrapper:
         self.features = self.features_class(self)
         self.ops = self.ops_class(self)
         self.introspection = self.introspection_class(self)
+        #: Schema editors' memo of resolved column params of non-relational
+        #: fields (state fields are never changed in place); cleared on connect,
+        #: as the server version can change what a type resolves to.
+        self.column_params_memo: dict[int, Any] = {}
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} vendor={self.vendor!r} alias={self.alias!r} url={self.url.masked()!r}>"
@@ -148,6 +152,7 @@ class BaseDatabaseWrapper:
         try:
             self._init_connection(conn)
             self._server_version = self._read_server_version()
+            self.column_params_memo.clear()
         except ShoalError:
             self.close()
             raise

@@ -107,7 +107,25 @@ class ColumnsMixin:
         return field.db_type(self.connection)
 
     def column_params(self, state: ProjectState, model: ModelState, field: Field) -> ColumnParams:
-        """Resolve ``field`` of ``model`` (in ``state``) for this backend."""
+        """Resolve ``field`` of ``model`` (in ``state``) for this backend.
+
+        A field that is no relation resolves the same wherever it appears, so
+        its params are memoized per connection: replaying a history rebuilds
+        tables tens of thousands of times, mostly from the same field objects.
+        """
+        if field.is_relation:
+            return self._column_params(state, model, field)
+        memo = self.connection.column_params_memo
+        hit = memo.get(id(field))
+        if hit is not None and hit[0] is field:
+            return hit[1]  # type: ignore[no-any-return]
+        params = self._column_params(state, model, field)
+        if len(memo) > 200_000:
+            memo.clear()
+        memo[id(field)] = (field, params)  # the field is kept alive, so its id is not reused
+        return params
+
+    def _column_params(self, state: ProjectState, model: ModelState, field: Field) -> ColumnParams:
         col_type = self.column_type(state, model, field)
         if col_type is None:
             raise ValueError(

@@ -27,7 +27,7 @@ empty table, which is simply dropped and created again (no copy, no RENAME).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -74,8 +74,8 @@ def rebuild_table(
         saved = None
         if not editor.collect_sql:
             before = old_state if old_state is not None else state
-            own = editor.model_index_names(before, old_model), editor.model_index_shapes(before, old_model)
-            saved = _SavedSchema.read(editor, table, *own)
+            saved = _SavedSchema.read(editor, table, lambda: editor.model_index_names(before, old_model),
+                                      lambda: editor.model_index_shapes(before, old_model))
             if editor.table_is_empty(table):
                 _recreate_empty(editor, state, model, fields, saved)
                 return
@@ -232,31 +232,46 @@ class _SavedSchema:
 
     @classmethod
     def read(
-        cls, editor: DatabaseSchemaEditor, table: str, own_indexes: set[str], own_shapes: set[tuple[Any, ...]]
+        cls,
+        editor: DatabaseSchemaEditor,
+        table: str,
+        own_indexes: Callable[[], set[str]],
+        own_shapes: Callable[[], set[tuple[Any, ...]]],
     ) -> _SavedSchema:
         """Save what the rebuild would lose.  An index is the model's own (and is
         recreated from the model, not saved) if it has one of the model's index
         names, or the same columns and uniqueness as one of the model's indexes
-        (an index named after a column that was renamed since)."""
+        (an index named after a column that was renamed since).  The model's
+        names and shapes are worked out only when the table has indexes to sort."""
         saved = cls()
         conn = editor.connection
         mention = re.compile(r'(?<![\w$])["`\[]?' + re.escape(table) + r'["`\]]?(?![\w$])', re.IGNORECASE)
+        # Views may mention the table anywhere; triggers and indexes belong to it.
+        # (Filtering here, not in Python, keeps a rebuild from reading every
+        # index of a large schema.)
         rows = conn.fetchall(
             "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL "
-            "AND type IN ('view', 'trigger', 'index') ORDER BY rowid"
+            "AND (type = 'view' OR (type IN ('trigger', 'index') AND tbl_name = %s COLLATE NOCASE)) ORDER BY rowid",
+            [table],
         )
-        own = {n.lower() for n in own_indexes}
+        own: set[str] | None = None
+        model_shapes: set[tuple[Any, ...]] | None = None
         shapes: dict[str, tuple[Any, ...]] | None = None  # parsed only if a foreign index shows up
         for kind, name, tbl_name, sql in rows:
             if kind == "view" and mention.search(sql):
                 saved.views.append((name, sql, _view_usable(editor, name)))
             elif kind == "trigger" and tbl_name.lower() == table.lower():
                 saved.triggers.append((name, sql))
-            elif kind == "index" and tbl_name.lower() == table.lower() and name.lower() not in own:
+            elif kind == "index" and tbl_name.lower() == table.lower():
+                if own is None:
+                    own = {n.lower() for n in own_indexes()}
+                if name.lower() in own:
+                    continue
                 if shapes is None:
                     shapes = _index_shapes(editor, table)
+                    model_shapes = own_shapes()
                 shape = shapes.get(name, ((), False, None))
-                if shape[:2] not in own_shapes or shape[2] is not None:
+                if shape[:2] not in model_shapes or shape[2] is not None:  # type: ignore[operator]
                     saved.indexes.append((name, sql, shape))
         return saved
 
