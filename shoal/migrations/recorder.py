@@ -23,6 +23,7 @@ class MigrationRecorder:
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
+        self._known_to_exist = False  # set once the table is there outside any transaction
 
     @classmethod
     def model_state(cls) -> ModelState:
@@ -40,8 +41,15 @@ class MigrationRecorder:
         return self.connection.introspection.has_table(self.table)
 
     def ensure_schema(self) -> None:
-        """Create the table (and its unique index) if it does not exist yet."""
+        """Create the table (and its unique index) if it does not exist yet.
+
+        Once the table is known to exist outside a transaction (where no
+        rollback can take it away) it is not looked up again: recording each of
+        2,000 migrations would otherwise ask the catalog 2,000 times."""
+        if self._known_to_exist:
+            return
         if self.has_table():
+            self._known_to_exist = not self.connection.in_atomic_block
             return
         from shoal.migrations.state import ProjectState
 
@@ -54,6 +62,7 @@ class MigrationRecorder:
                 f"CREATE UNIQUE INDEX {quote(self.table + '_app_name_uniq')} "
                 f"ON {quote(self.table)} ({quote('app')}, {quote('name')})"
             )
+        self._known_to_exist = not self.connection.in_atomic_block
 
     def applied_migrations(self) -> dict[Key, datetime.datetime | None]:
         """Applied migrations in the order they were applied (empty without the table)."""

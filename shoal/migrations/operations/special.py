@@ -149,6 +149,8 @@ class RunSQL(Operation):
 
     @staticmethod
     def _run(schema_editor: Any, sqls: Any) -> None:
+        if not schema_editor.collect_sql:
+            schema_editor.connection.mark_data_changed()
         if isinstance(sqls, (list, tuple)):
             for item in sqls:
                 if isinstance(item, (list, tuple)):
@@ -217,6 +219,7 @@ class RunPython(Operation):
         (so its queries join the migration's transaction, on the right database)."""
         from shoal.migrations.historical import bind_connection
 
+        schema_editor.connection.mark_data_changed()
         with bind_connection(schema_editor.connection):
             code(state.apps, schema_editor)
 

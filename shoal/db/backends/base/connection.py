@@ -112,6 +112,7 @@ class BaseDatabaseWrapper:
         #: fields (state fields are never changed in place); cleared on connect,
         #: as the server version can change what a type resolves to.
         self.column_params_memo: dict[int, Any] = {}
+        self._data_changed = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} vendor={self.vendor!r} alias={self.alias!r} url={self.url.masked()!r}>"
@@ -322,6 +323,18 @@ class BaseDatabaseWrapper:
         """True inside :meth:`atomic`."""
         return self._atomic_depth > 0
 
+    def mark_data_changed(self) -> None:
+        """Note that rows may have changed in the current transaction (user code
+        or SQL ran): a backend that must settle deferred constraint checks before
+        DDL (PostgreSQL) does so only then, sparing every other DDL statement."""
+        self._data_changed = True
+
+    @property
+    def data_changed(self) -> bool:
+        """Whether rows may have changed in the current transaction (see
+        :meth:`mark_data_changed`); outside a transaction, assume they may have."""
+        return self._data_changed or not self.in_atomic_block
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """A transaction (outermost) or a savepoint (nested).
@@ -338,6 +351,7 @@ class BaseDatabaseWrapper:
         self.execute(self.sql_begin)
         generation = self._generation
         self._atomic_depth = 1
+        self._data_changed = False
         try:
             yield
         except BaseException:

@@ -358,6 +358,8 @@ class AlterMixin:
             if default is None:
                 return False
             self.execute(self.sql_update_null_rows.format(table=self.quote_name(table), column=col), [default])
+        if not self.collect_sql:
+            self.connection.mark_data_changed()
         self.after_data_update(table)
         return True
 

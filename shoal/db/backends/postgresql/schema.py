@@ -56,7 +56,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     def _delete_fk(self, table: str, name: str) -> None:
         # Fire this FK's pending deferred checks first, or ALTER TABLE refuses
         # ("pending trigger events") after rows were changed in this transaction.
-        self.execute(f"SET CONSTRAINTS {self.quote_name(name)} IMMEDIATE")
+        if self.collect_sql or self.connection.data_changed:  # sqlmigrate shows it as it may run
+            self.execute(f"SET CONSTRAINTS {self.quote_name(name)} IMMEDIATE")
         super()._delete_fk(table, name)
 
     def fill_nulls(self, table: str, new_field: Field, new_p: ColumnParams) -> bool:
@@ -85,8 +86,8 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             super().execute(sql, params)
 
     def _needs_immediate_checks(self, sql: Any) -> bool:
-        if self.collect_sql or not self.connection.in_atomic_block:
-            return False
+        if self.collect_sql or not self.connection.in_atomic_block or not self.connection.data_changed:
+            return False  # no rows changed in this transaction: no checks can be pending
         return str(sql).lstrip().upper().startswith(self._DDL_REFUSED_WITH_PENDING_EVENTS)
 
     def _fire_deferred_checks(self, sql: Any, params: Any) -> None:
