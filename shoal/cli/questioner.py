@@ -6,6 +6,7 @@ import datetime
 import sys
 from typing import Any, TextIO
 
+from shoal import timezone
 from shoal.exceptions import QuestionError
 from shoal.migrations.questioner import MigrationQuestioner
 from shoal.models.fields import NOT_PROVIDED
@@ -46,21 +47,25 @@ class InteractiveQuestioner(MigrationQuestioner):
                 return int(answer)
             self.stdout.write(f"Please select a valid option (1-{len(choices)}).\n")
 
-    def _ask_default(self) -> Any:
+    def _ask_default(self, default: str | None = None) -> Any:
+        """A one-off default typed as Python; with ``default``, an empty line takes it."""
         self.stdout.write(
             "Please enter the default value as valid Python.\n"
-            "The datetime module is available, so it is possible to provide e.g. "
-            "datetime.datetime.now as a value.\nType 'exit' to exit this prompt\n"
+            + (f"Accept the default '{default}' by pressing 'Enter' or provide another value.\n" if default else "")
+            + "The datetime and shoal.timezone modules are available, so it is possible to provide e.g. "
+            "timezone.now as a value.\nType 'exit' to exit this prompt\n"
         )
         while True:
             code = self._input(">>> ").strip()
+            if not code and default:
+                code = default
             if not code:
                 self.stdout.write("Please enter some code, or 'exit' (without quotes) to exit.\n")
                 continue
             if code == "exit":
                 raise QuestionError("Cancelled: no one-off default was given.")
             try:
-                return eval(code, {"datetime": datetime}, {})  # the user's own expression, by design
+                return eval(code, {"datetime": datetime, "timezone": timezone}, {})  # the user's own expression
             except Exception as exc:
                 self.stdout.write(f"Invalid input: {exc}\n")
 
@@ -85,6 +90,20 @@ class InteractiveQuestioner(MigrationQuestioner):
         if choice == 2:
             raise QuestionError(f"Stopped: give '{field_name}' on {model_name} a default (or null=True) in models.py.")
         return self._ask_default()
+
+    def ask_auto_now_add_addition(self, field_name: str, model_name: str) -> Any:
+        choice = self._choice(
+            f"It is impossible to add the field '{field_name}' with 'auto_now_add=True' to {model_name.lower()} "
+            "without providing a default. This is because the database needs something to populate existing "
+            "rows.\nPlease select a fix:",
+            [
+                "Provide a one-off default now which will be set on all existing rows",
+                "Quit and manually define a default value in models.py.",
+            ],
+        )
+        if choice == 2:
+            raise QuestionError(f"Stopped: give '{field_name}' on {model_name} a default in models.py.")
+        return self._ask_default(default="timezone.now")
 
     def ask_not_null_alteration(self, field_name: str, model_name: str) -> Any:
         choice = self._choice(

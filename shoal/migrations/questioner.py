@@ -36,6 +36,15 @@ class MigrationQuestioner:
             "(without --noinput) to provide a one-off default."
         )
 
+    def ask_auto_now_add_addition(self, field_name: str, model_name: str) -> Any:
+        """A value for existing rows when an ``auto_now_add`` field is added."""
+        raise QuestionError(
+            f"It is impossible to add the field '{field_name}' with 'auto_now_add=True' to "
+            f"{model_name.lower()} without providing a default. This is because the database needs "
+            "something to populate existing rows. Run makemigrations interactively (without --noinput) "
+            "to give a one-off default such as shoal.timezone.now, or add the field with null=True first."
+        )
+
     def ask_not_null_alteration(self, field_name: str, model_name: str) -> Any:
         """A value for existing NULLs when a field becomes NOT NULL (NOT_PROVIDED: leave as is)."""
         from shoal.models.fields import NOT_PROVIDED

@@ -3,6 +3,7 @@ and --noinput), the files it writes, and migrate on every backend."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -306,6 +307,55 @@ def test_rename_declined_then_one_off_default_is_read_from_stdin(sqlite_project:
     text = sqlite_project.read(f"books/migrations/{second}")
     assert 'field=models.CharField(default="untitled", max_length=100)' in text
     assert "preserve_default=False" in text
+
+
+STAMPED_BOOK = """
+from shoal import models
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=100)
+    created = models.DateTimeField(auto_now_add=True)
+"""
+
+
+def test_auto_now_add_field_asks_for_a_one_off_default(tmp_path: Path, db_url: str) -> None:
+    """Adding an auto_now_add field asks, as Django does; Enter takes timezone.now, which fills
+    the existing rows with the time of the migration (preserve_default=False)."""
+    proj = TempProject(tmp_path / "proj", ["books"], db_url)
+    proj.write("books/models.py", BOOK.format(model="Book", field="title"))
+    assert proj.shoal("makemigrations").code == 0
+    assert proj.shoal("migrate").code == 0
+    conn = create_connection("check", db_url)
+    try:
+        conn.execute("INSERT INTO books_book (title) VALUES (%s)", ["old"])
+    finally:
+        conn.close()
+    proj.write("books/models.py", STAMPED_BOOK)
+    refused = proj.shoal("makemigrations", "--noinput")
+    assert refused.code != 0 and "Traceback" not in refused.err
+    assert "impossible to add the field 'created' with 'auto_now_add=True' to book" in refused.err
+    made = interactive(proj, "1", "")
+    assert made.code == 0, made.err
+    assert "It is impossible to add the field 'created' with 'auto_now_add=True' to book" in made.out
+    assert "Accept the default 'timezone.now' by pressing 'Enter'" in made.out
+    (second,) = [f for f in migration_files(proj) if f.startswith("0002")]
+    text = proj.read(f"books/migrations/{second}")
+    assert "default=shoal.timezone.now" in text and "import shoal.timezone" in text
+    assert "preserve_default=False" in text
+    before = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    applied = proj.shoal("migrate")
+    assert applied.code == 0, applied.err
+    conn = create_connection("check", db_url)
+    try:
+        (stamp,) = conn.fetchone("SELECT created FROM books_book WHERE title = %s", ["old"])
+    finally:
+        conn.close()
+    if isinstance(stamp, str):
+        stamp = datetime.datetime.fromisoformat(stamp)
+    stamp = stamp.astimezone(datetime.timezone.utc).replace(tzinfo=None) if stamp.tzinfo else stamp
+    assert abs((stamp - before).total_seconds()) < 120
+    assert proj.shoal("makemigrations", "--check", "--noinput").code == 0
 
 
 def test_noinput_assumes_no_rename_and_refuses_a_non_null_field(sqlite_project: TempProject) -> None:

@@ -13,12 +13,13 @@ Key = tuple[str, str]
 
 
 def _needs_one_off_default(field: Any) -> bool:
-    """A new NOT NULL column with nothing to fill existing rows with (auto_now and
-    auto_now_add columns are filled with the current time by the schema editor)."""
+    """A new NOT NULL column with nothing to fill existing rows with (auto_now
+    columns are filled with the current time by the schema editor; for
+    auto_now_add the user is asked, as the creation time of old rows is unknown)."""
     return not (
         field.null or field.has_default() or field.has_db_default() or field.many_to_many
         or (field.blank and field.empty_strings_allowed) or getattr(field, "auto_now", False)
-        or getattr(field, "auto_now_add", False) or field.primary_key
+        or field.primary_key
     )
 
 
@@ -110,7 +111,10 @@ class FieldChanges:
                     needs = self.relation_needs(new_key, new, field)
                 preserve_default = True
                 if _needs_one_off_default(field):
-                    value = self.questioner.ask_not_null_addition(name, new.name)
+                    if getattr(field, "auto_now_add", False):
+                        value = self.questioner.ask_auto_now_add_addition(name, new.name)
+                    else:
+                        value = self.questioner.ask_not_null_addition(name, new.name)
                     field = field.clone()
                     field.default = value
                     preserve_default = False
