@@ -112,6 +112,17 @@ def run_checks(apps: Any, app_labels: Iterable[str] | None = None) -> list[Check
     return messages
 
 
+def silence(messages: list[CheckMessage], silenced_ids: Iterable[str]) -> tuple[list[CheckMessage], int]:
+    """The messages whose id is not silenced (``silenced_system_checks``), and how
+    many were silenced.  Errors can be silenced too, as in Django: the project
+    owns that decision."""
+    silenced = set(silenced_ids)
+    if not silenced:
+        return messages, 0
+    kept = [m for m in messages if m.id not in silenced]
+    return kept, len(messages) - len(kept)
+
+
 def check_database(connection: Any) -> list[CheckMessage]:
     """The checks a backend defines for a connected database (none by default)."""
     try:

@@ -57,7 +57,7 @@ class Settings:
     def __init__(self, *, apps: list[AppSpec] | None = None, databases: dict[str, str] | None = None,
                  default_auto_field: str = DEFAULT_AUTO_FIELD, routers: list[str] | None = None,
                  swappable: dict[str, str] | None = None, base_dir: Path | None = None,
-                 config_path: Path | None = None) -> None:
+                 config_path: Path | None = None, silenced_system_checks: list[str] | None = None) -> None:
         self.apps: list[AppSpec] = list(apps or [])
         self.databases: dict[str, str] = dict(databases) if databases is not None else {"default": DEFAULT_DATABASE}
         self.default_auto_field = default_auto_field
@@ -65,8 +65,11 @@ class Settings:
         self.swappable: dict[str, str] = dict(swappable or {})
         self.base_dir: Path = base_dir if base_dir is not None else Path.cwd()
         self.config_path = config_path
+        #: Check ids (``"fields.W342"``) whose messages are not reported.
+        self.silenced_system_checks: list[str] = list(silenced_system_checks or [])
 
-    _FIELDS = ("apps", "databases", "default_auto_field", "routers", "swappable", "base_dir", "config_path")
+    _FIELDS = ("apps", "databases", "default_auto_field", "routers", "swappable", "base_dir", "config_path",
+               "silenced_system_checks")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Settings):
@@ -138,7 +141,8 @@ def load_settings(config: str | os.PathLike[str] | None = None, *, environ: dict
     return settings_from_dict(data, base_dir=path.parent, config_path=path, environ=env)
 
 
-_KNOWN_KEYS = {"apps", "databases", "default_auto_field", "routers", "migration_modules", "swappable"}
+_KNOWN_KEYS = {"apps", "databases", "default_auto_field", "routers", "migration_modules", "swappable",
+               "silenced_system_checks"}
 
 
 def settings_from_dict(data: dict[str, Any], *, base_dir: Path, config_path: Path | None = None,
@@ -192,6 +196,9 @@ def settings_from_dict(data: dict[str, Any], *, base_dir: Path, config_path: Pat
         databases["default"] = env["DATABASE_URL"]
     databases.setdefault("default", DEFAULT_DATABASE)
     swappable = dict(data.get("swappable") or {})
+    silenced = data.get("silenced_system_checks") or []
+    if not isinstance(silenced, list) or not all(isinstance(i, str) for i in silenced):
+        raise ConfigError(f"{where}: 'silenced_system_checks' must be a list of check ids, like [\"fields.W342\"].")
     return Settings(
         apps=apps,
         databases=databases,
@@ -200,6 +207,7 @@ def settings_from_dict(data: dict[str, Any], *, base_dir: Path, config_path: Pat
         swappable=swappable,
         base_dir=base_dir,
         config_path=config_path,
+        silenced_system_checks=silenced,
     )
 
 

@@ -161,3 +161,28 @@ def test_check_database_and_deploy_options(tmp_path: Path, db_url: str, vendor: 
     assert "System check identified" in result.out + result.err
     missing = proj.shoal("check", "--database", "nope")
     assert missing.code == 1 and "No database named 'nope'" in missing.err
+
+
+def test_silenced_system_checks_are_not_reported_but_counted(tmp_path: Path) -> None:
+    """[tool.shoal] silenced_system_checks hides those ids (even errors) and counts them, as Django's setting."""
+    shop = TempProject(tmp_path / "proj", ["shop"], f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                       extra_toml='silenced_system_checks = ["fields.W900", "fields.E900"]\n')
+    shop.write("shop/models.py", FIELDS + '''
+
+class Host(models.Model):
+    address = IPAddressField(max_length=15)
+    notes = OldField()
+''')
+    result = shop.shoal("check")
+    assert result.code == 0, result.err
+    assert result.out.strip() == "System check identified no issues (2 silenced)."
+    assert shop.shoal("makemigrations", "--noinput").code == 0
+
+
+def test_silenced_system_checks_must_be_a_list_of_ids(tmp_path: Path) -> None:
+    """A malformed silenced_system_checks is a config error naming the key."""
+    shop = TempProject(tmp_path / "proj", ["shop"], f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                       extra_toml='silenced_system_checks = "fields.W900"\n')
+    shop.write("shop/models.py", CLEAN)
+    result = shop.shoal("check")
+    assert result.code != 0 and "silenced_system_checks" in result.err and "Traceback" not in result.err

@@ -14,12 +14,13 @@ def add_skip_checks(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-checks", action="store_true", help="do not run the system checks first")
 
 
-def report(messages: list[checks.CheckMessage], out: Output, fail_level: int = checks.ERROR) -> None:
+def report(messages: list[checks.CheckMessage], out: Output, fail_level: int = checks.ERROR,
+           silenced: int = 0) -> None:
     """Print warnings (stderr); raise :class:`SystemCheckError` listing them all when any is serious."""
     if any(m.is_serious(fail_level) for m in messages):
-        raise SystemCheckError(checks.format_messages(messages), messages)
+        raise SystemCheckError(checks.format_messages(messages, silenced), messages)
     if messages:
-        out.error(checks.format_messages(messages))
+        out.error(checks.format_messages(messages, silenced))
 
 
 def run_before(proj: Any, args: argparse.Namespace, out: Output, database: str | None = None) -> None:
@@ -29,4 +30,5 @@ def run_before(proj: Any, args: argparse.Namespace, out: Output, database: str |
     messages = checks.run_checks(proj.registry)
     if database is not None:
         messages += checks.check_database(proj.connection(database))
-    report(messages, out)
+    messages, silenced = checks.silence(messages, proj.settings.silenced_system_checks)
+    report(messages, out, silenced=silenced)

@@ -28,7 +28,8 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     messages = checks.run_checks(proj.registry, args.app_label or None)
     for alias in args.database:
         messages += checks.check_database(proj.connection(alias))
-    report(messages, out, checks.LEVELS[args.fail_level])
+    messages, silenced = checks.silence(messages, proj.settings.silenced_system_checks)
+    report(messages, out, checks.LEVELS[args.fail_level], silenced)
     if not messages:
-        out.write(checks.format_messages(messages))
+        out.write(checks.format_messages(messages, silenced))
     return 0
