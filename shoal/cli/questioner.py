@@ -77,33 +77,33 @@ class InteractiveQuestioner(MigrationQuestioner):
     def ask_rename_model(self, old_model: Any, new_model: Any) -> bool:
         return self._boolean(f"Did you rename the {old_model.app_label}.{old_model.name} model to {new_model.name}?")
 
-    def ask_not_null_addition(self, field_name: str, model_name: str) -> Any:
+    def _one_off_or_quit(self, problem: str, provide: str, stopped: str, default: str | None = None) -> Any:
+        """Django's two-choice menu: type a one-off default now, or quit and fix models.py."""
         choice = self._choice(
-            f"It is impossible to add a non-nullable field '{field_name}' to {model_name.lower()} without "
-            "specifying a default. This is because the database needs something to populate existing rows.\n"
+            f"{problem} This is because the database needs something to populate existing rows.\n"
             "Please select a fix:",
-            [
-                "Provide a one-off default now (will be set on all existing rows with a null value for this column)",
-                "Quit and manually define a default value in models.py.",
-            ],
+            [provide, "Quit and manually define a default value in models.py."],
         )
         if choice == 2:
-            raise QuestionError(f"Stopped: give '{field_name}' on {model_name} a default (or null=True) in models.py.")
-        return self._ask_default()
+            raise QuestionError(stopped)
+        return self._ask_default(default)
+
+    def ask_not_null_addition(self, field_name: str, model_name: str) -> Any:
+        return self._one_off_or_quit(
+            f"It is impossible to add a non-nullable field '{field_name}' to {model_name.lower()} without "
+            "specifying a default.",
+            "Provide a one-off default now (will be set on all existing rows with a null value for this column)",
+            f"Stopped: give '{field_name}' on {model_name} a default (or null=True) in models.py.",
+        )
 
     def ask_auto_now_add_addition(self, field_name: str, model_name: str) -> Any:
-        choice = self._choice(
+        return self._one_off_or_quit(
             f"It is impossible to add the field '{field_name}' with 'auto_now_add=True' to {model_name.lower()} "
-            "without providing a default. This is because the database needs something to populate existing "
-            "rows.\nPlease select a fix:",
-            [
-                "Provide a one-off default now which will be set on all existing rows",
-                "Quit and manually define a default value in models.py.",
-            ],
+            "without providing a default.",
+            "Provide a one-off default now which will be set on all existing rows",
+            f"Stopped: give '{field_name}' on {model_name} a default in models.py.",
+            default="timezone.now",
         )
-        if choice == 2:
-            raise QuestionError(f"Stopped: give '{field_name}' on {model_name} a default in models.py.")
-        return self._ask_default(default="timezone.now")
 
     def ask_not_null_alteration(self, field_name: str, model_name: str) -> Any:
         choice = self._choice(

@@ -371,8 +371,8 @@ def _age(paths: list[Path], seconds: float = 60.0) -> None:
         os.utime(path, (then, then))
 
 
-def test_makemigrations_check_follows_models_and_migration_files(tmp_path: Path) -> None:
-    """--check reuses the cached history only while migration files are unchanged, and sees model changes."""
+def _shelf_project(tmp_path: Path) -> tuple[TempProject, Path]:
+    """A one-app project with one model and its initial migration."""
     project = TempProject(tmp_path / "proj", ["shelf"], "sqlite:///db.sqlite3")
     project.write("shelf/models.py", """
         from shoal import models
@@ -381,7 +381,12 @@ def test_makemigrations_check_follows_models_and_migration_files(tmp_path: Path)
             title = models.CharField(max_length=100)
     """)
     assert project.shoal("makemigrations", "--noinput").code == 0
-    migrations_dir = project.path / "shelf" / "migrations"
+    return project, project.path / "shelf" / "migrations"
+
+
+def test_makemigrations_check_follows_models_and_migration_files(tmp_path: Path) -> None:
+    """--check reuses the cached history only while migration files are unchanged, and sees model changes."""
+    project, migrations_dir = _shelf_project(tmp_path)
     _age(list(migrations_dir.glob("*.py")))
     first = project.shoal("makemigrations", "--check", "--noinput")
     assert first.code == 0 and "No changes detected" in first.out
@@ -411,15 +416,7 @@ def test_makemigrations_check_follows_models_and_migration_files(tmp_path: Path)
 def test_makemigrations_check_after_a_new_migration_file(tmp_path: Path) -> None:
     """A migration written since the last run is replayed on top of the cached state: --check
     then sees exactly what the full history gives, and the cache follows the new history."""
-    project = TempProject(tmp_path / "proj", ["shelf"], "sqlite:///db.sqlite3")
-    project.write("shelf/models.py", """
-        from shoal import models
-
-        class Book(models.Model):
-            title = models.CharField(max_length=100)
-    """)
-    assert project.shoal("makemigrations", "--noinput").code == 0
-    migrations_dir = project.path / "shelf" / "migrations"
+    project, migrations_dir = _shelf_project(tmp_path)
     _age(list(migrations_dir.glob("*.py")), 120.0)
     assert project.shoal("makemigrations", "--check", "--noinput").code == 0
     cache = project.path / "__pycache__" / state_cache.CACHE_FILE
