@@ -265,7 +265,7 @@ class Serializer:
             ("shoal.models.", "models.", MODELS_IMPORT),
             ("shoal.migrations.", "migrations.", MIGRATIONS_IMPORT),
         ):
-            if dotted.startswith(package):
+            if dotted.startswith(package) and "." not in dotted[len(package):]:
                 self.imports.add(line)
                 return alias + dotted[len(package) :]
         parts = dotted.split(".")

@@ -18,6 +18,8 @@ from shoal.models.constraints import BaseConstraint, CheckConstraint, Deferrable
 from shoal.models.enums import Choices, IntegerChoices, TextChoices
 from shoal.models.indexes import Index
 from shoal.models.manager import BaseManager, Manager
+from shoal.models import functions
+from shoal.models.expressions import Value
 from shoal.models.query_utils import F, Q
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "BinaryField", "UUIDField", "JSONField", "GenericIPAddressField", "ForeignKey",
     "OneToOneField", "ManyToManyField", "Index", "UniqueConstraint", "CheckConstraint",
     "BaseConstraint", "Deferrable", "Choices", "IntegerChoices", "TextChoices", "Q", "F", "QuerySet",
+    "functions", "Value",
 ]
 
 

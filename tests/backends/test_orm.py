@@ -733,3 +733,26 @@ def test_self_referencing_cascade(connection: Any) -> None:
         assert Category.objects.filter(parent__parent__name="a").get().name == "c"
         assert root.delete() == (4, {"tree.Category": 4})
         assert list(Category.objects.values_list("name", flat=True)) == ["other"]
+
+
+def test_db_default_is_left_to_the_database_on_insert(connection: Any) -> None:
+    """A field with a db_default and no default is not written on insert, so the row gets the
+    database's default (a CharField used to send "" instead); an explicit value still wins."""
+    reg = Apps()
+
+    class Sign(models.Model):
+        text = models.CharField(max_length=20, db_default="hello")
+        shout = models.CharField(max_length=20, default="hey", db_default="ho")
+
+        class Meta:
+            app_label = "orm"
+            apps = reg
+
+    create_tables(connection, [Sign])
+    with bind_connection(connection):
+        made = Sign.objects.create()
+        Sign.objects.create(text="given")
+        assert Sign(text=None).text is None and Sign().text is None
+        rows = sorted(Sign.objects.values_list("text", "shout"))
+    assert made.pk is not None
+    assert rows == [("given", "hey"), ("hello", "hey")]

@@ -19,10 +19,11 @@ from .harness import DJANGO_AVAILABLE, DJANGO_MISSING_REASON, History, ParityRun
 from .histories_fields import HISTORIES as FIELD_HISTORIES
 from .histories_models import HISTORIES as MODEL_HISTORIES
 from .histories_more import HISTORIES as MORE_HISTORIES
+from .histories_db_default import HISTORIES as DB_DEFAULT_HISTORIES
 
 pytestmark = pytest.mark.skipif(not DJANGO_AVAILABLE, reason=DJANGO_MISSING_REASON)
 
-HISTORIES: list[History] = FIELD_HISTORIES + MODEL_HISTORIES + MORE_HISTORIES
+HISTORIES: list[History] = FIELD_HISTORIES + MODEL_HISTORIES + MORE_HISTORIES + DB_DEFAULT_HISTORIES
 
 
 @pytest.mark.parametrize("history", HISTORIES, ids=[h.name for h in HISTORIES])

@@ -189,8 +189,8 @@ class Field:
         """The Python default for new rows (callables are called)."""
         if self.has_default():
             return self.default() if callable(self.default) else self.default
-        if not self.empty_strings_allowed or self.null:
-            return None
+        if self.has_db_default() or not self.empty_strings_allowed or self.null:
+            return None  # with a db_default, None leaves the column to the database on insert
         return ""
 
     def set_attributes_from_name(self, name: str) -> None:

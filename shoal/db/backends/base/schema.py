@@ -442,7 +442,7 @@ class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin, Renam
         )
         sql += self.add_column_fk_sql(table, field, params)
         self.execute(sql)
-        if use_default:
+        if use_default and params.db_default is None:  # a db_default is the column's own DEFAULT: kept
             self.execute(
                 self.sql_alter_column.format(
                     table=self.quote_name(table),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from shoal.db.ddl_references import truncate_name
+from shoal.exceptions import ImproperlyConfigured
 from shoal.models.fields import NOT_PROVIDED, BigAutoField, Field
 from shoal.models.fields.related import CASCADE, ForeignKey
 
@@ -164,12 +165,22 @@ class ColumnsMixin:
     # -- defaults --------------------------------------------------------------
 
     def db_default_sql(self, field: Field) -> str:
-        """SQL for ``db_default`` (literal values only for now)."""
+        """SQL for ``db_default``: a literal (``Value(x)`` is the literal ``x``),
+        prepared by the field and quoted; or a database expression (``Now()``,
+        ``Lower(...)``) as its SQL for this backend in parentheses, as Django
+        writes it -- every backend accepts ``DEFAULT (expr)``, and MySQL needs
+        the parentheses for anything but a literal.  The text has no
+        placeholders: run it without a parameter list."""
+        from shoal.models.expressions import Value, compile_expression, is_db_expression
+
         value = field.db_default
-        if hasattr(value, "resolve_expression") or hasattr(value, "as_sql"):
-            raise NotImplementedError(
-                f"Field {field.name}: db_default expressions are not supported yet; use a literal value."
-            )
+        if is_db_expression(value):
+            try:
+                return f"({compile_expression(value, self.connection)})"
+            except ImproperlyConfigured as exc:
+                raise ImproperlyConfigured(f"Field {field.name!r}: db_default {value!r}: {exc}") from exc
+        if isinstance(value, Value):
+            value = value.value
         return self.quote_value(field.get_db_prep_value(value, self.connection))
 
     def default_clause(self, params: ColumnParams, literal: str) -> str:

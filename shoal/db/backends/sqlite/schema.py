@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from shoal.db.backends.base.schema import BaseDatabaseSchemaEditor
 from shoal.db.ddl_references import Statement
 from shoal.exceptions import IntegrityError
+from shoal.models.expressions import is_db_expression
 from shoal.models.fields import Field
 
 from .rebuild import foreign_key_violations, rebuild_table, recreate_empty_like_alter
@@ -178,6 +179,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             and not params.unique
             and self.effective_default(field) is None
             and (params.null or params.db_default is not None)
+            and not is_db_expression(field.db_default)  # ADD COLUMN takes constant defaults only
         )
         if plain:
             fields = {n: f for n, f in model.fields.items() if not f.many_to_many}
