@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shoal import conf
-from shoal.exceptions import ConfigError, ConflictError, MigrationError
+from shoal.exceptions import ConfigError, ConflictError, MigrationError, ShoalError
 from shoal.migrations.loader import MigrationLoader
 from shoal.migrations.migration import Migration
 from shoal.migrations.questioner import MigrationQuestioner, NonInteractiveQuestioner
@@ -316,6 +316,13 @@ class Project:
     def sql_migrate(self, app_label: str, migration_name: str, *, backwards: bool = False,
                     database: str = "default") -> list[str]:
         """The SQL a migration runs, computed from state without connecting."""
+        lines = self.sql_migrate_lines(app_label, migration_name, backwards=backwards, database=database)
+        return [line.sql for line in lines]
+
+    def sql_migrate_lines(self, app_label: str, migration_name: str, *, backwards: bool = False,
+                          database: str = "default") -> list[SqlLine]:
+        """:meth:`sql_migrate`, each statement with the notes (``SchemaNote``) about what
+        it will lock or rewrite, so that ``sqlmigrate`` can say so before it."""
         self.check_app_labels([app_label])
         connection = self.connection(database)
         loader = self.loader(replace_migrations=False)
@@ -324,16 +331,46 @@ class Project:
         migration = loader.get_migration_by_prefix(app_label, migration_name)
         key = (app_label, migration.name)
         state = loader.project_state(key, at_end=False)
-        with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
-            editor.router = self.router()  # the SQL this database would get, as migrate routes it
-            if backwards:
-                migration.unapply(state, editor, collect_sql=True)
-            else:
-                migration.apply(state, editor, collect_sql=True)
-        statements = list(editor.collected_sql)
-        if migration.atomic and connection.features.can_rollback_ddl and statements:
-            statements = ["BEGIN;", *statements, "COMMIT;"]
-        return statements
+        # The SQL this database would get, as migrate routes it.
+        lines = collect_migration_sql(connection, migration, state, backwards=backwards, router=self.router())
+        if migration.atomic and connection.features.can_rollback_ddl and lines:
+            lines = [SqlLine("BEGIN;"), *lines, SqlLine("COMMIT;")]
+        return lines
+
+    def plan_notes(self, executor: Any, plan: list[Any]) -> dict[tuple[str, str], dict[int, list[Any]]]:
+        """For ``migrate --plan``: the notes (``SchemaNote``) of each planned migration, by
+        operation index, from the SQL it would run, collected without touching the database.
+
+        States are replayed as ``executor.migrate`` replays them.  A migration whose SQL
+        cannot be collected (e.g. it is irreversible and planned backwards) has no entry;
+        going forwards the state is then unknown, so later migrations have none either.
+        """
+        found: dict[tuple[str, str], dict[int, list[Any]]] = {}
+        if not plan:
+            return found
+        forwards = all(not step.backwards for step in plan)
+        if forwards:
+            state = executor.state_before(plan[0].key, applied_only=True)
+        elif all(step.backwards for step in plan):
+            states = executor.states_for_unapply(plan)
+        else:
+            return found  # migrate refuses a mixed plan
+        for step in plan:
+            before = state if forwards else states[step.key]
+            try:
+                lines = collect_migration_sql(
+                    executor.connection, step.migration, before, backwards=step.backwards, router=executor.router
+                )
+            except (ShoalError, NotImplementedError):
+                if forwards:
+                    break
+                continue
+            by_operation: dict[int, list[Any]] = {}
+            for line in lines:
+                if line.notes and line.operation is not None:
+                    by_operation.setdefault(line.operation, []).extend(line.notes)
+            found[step.key] = by_operation
+        return found
 
     # == squashmigrations / optimizemigration (issue 7) =========================================
     # Planning lives in shoal/migrations/squash.py, file rendering in
@@ -396,3 +433,73 @@ def _stamp() -> str:
 
     return datetime.datetime.now().strftime("%Y%m%d_%H%M")
 
+
+# -- sqlmigrate / migrate --plan: statements with their notes ---------------------------------
+
+
+class SqlLine(NamedTuple):
+    """One line of a migration's SQL, with what it will lock or rewrite.
+
+    ``notes`` are the schema editor's ``SchemaNote``s about this statement (printed
+    before it); ``operation`` is the index in ``migration.operations`` of the
+    operation the line comes from (None for BEGIN/COMMIT).
+    """
+
+    sql: str
+    notes: tuple[Any, ...] = ()
+    operation: int | None = None
+
+
+def collect_migration_sql(connection: Any, migration: Migration, state: ProjectState, *,
+                          backwards: bool = False, router: Any = None) -> list[SqlLine]:
+    """The SQL of ``migration`` (``state``: the state before it, advanced in place when
+    going forwards) in a collecting schema editor, which never connects.
+
+    Statements queued until the end of the editor block (indexes and foreign keys
+    of new columns and tables) belong to the operation that queued them.
+    """
+    # id(queued statement) -> (the statement, kept alive so its id stays its own; operation index)
+    owners: dict[int, tuple[Any, int]] = {}
+    current: list[int] = []
+
+    def claim(queued: list[Any]) -> None:
+        for item in queued:
+            if id(item) not in owners and current:
+                owners[id(item)] = (item, current[-1])
+
+    with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+        editor.router = router
+        starts: list[tuple[int, int]] = []  # (first line, operation index)
+
+        def on_operation(index: int, operation: Any) -> None:
+            claim(editor.deferred_sql)
+            current.append(index)
+            starts.append((len(editor.collected_sql), index))
+
+        if backwards:
+            migration.unapply(state, editor, collect_sql=True, on_operation=on_operation)
+        else:
+            migration.apply(state, editor, collect_sql=True, on_operation=on_operation)
+        claim(editor.deferred_sql)
+        queued_from = len(editor.collected_sql)
+        queued = list(editor.deferred_sql)  # run, one line each, as the block ends
+    collected = list(editor.collected_sql)
+    operation_of: list[int | None] = []
+    for position in range(len(collected)):
+        if position >= queued_from and position - queued_from < len(queued):
+            owned = owners.get(id(queued[position - queued_from]))
+            operation_of.append(owned[1] if owned else None)
+            continue
+        owner = None
+        for first, index in starts:
+            if first <= position:
+                owner = index
+        operation_of.append(owner)
+    notes: dict[int, list[Any]] = {}
+    for note in editor.notes:
+        if note.statement is not None and collected:
+            notes.setdefault(min(note.statement, len(collected) - 1), []).append(note)
+    return [
+        SqlLine(sql, tuple(notes.get(position, ())), operation_of[position])
+        for position, sql in enumerate(collected)
+    ]

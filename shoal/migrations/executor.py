@@ -161,7 +161,7 @@ class MigrationExecutor:
             if not plan:
                 return done
             if all(not s.backwards for s in plan):
-                state = self._state_before(plan[0].key if plan else None, applied_only=True)
+                state = self.state_before(plan[0].key if plan else None, applied_only=True)
                 for segment in self._segments(plan, fake):
                     with self._batch(len(segment) > 1):
                         for step in segment:
@@ -170,7 +170,7 @@ class MigrationExecutor:
             elif all(s.backwards for s in plan):
                 if not fake:
                     self._check_reversible(plan)
-                states = self._states_for_unapply(plan)
+                states = self.states_for_unapply(plan)
                 for step in plan:
                     outcome = self.unapply_migration(states[step.key], step.migration, fake=fake)
                     done.append((step, outcome))
@@ -249,7 +249,7 @@ class MigrationExecutor:
         graph = self.loader.graph
         return graph.forwards_plan_many(graph.leaf_nodes())
 
-    def _state_before(self, first: Key | None, applied_only: bool) -> ProjectState:
+    def state_before(self, first: Key | None, applied_only: bool) -> ProjectState:
         """State with every applied migration replayed (in graph order)."""
         state = ProjectState(real_apps=set(self.loader.unmigrated_apps))
         applied = self.loader.applied_migrations
@@ -258,7 +258,7 @@ class MigrationExecutor:
                 self.loader.graph.nodes[key].mutate_state(state, preserve=False)
         return state
 
-    def _states_for_unapply(self, plan: list[PlanStep]) -> dict[Key, ProjectState]:
+    def states_for_unapply(self, plan: list[PlanStep]) -> dict[Key, ProjectState]:
         """For each migration to unapply, the state just before it was applied."""
         wanted = {s.key for s in plan}
         applied = self.loader.applied_migrations

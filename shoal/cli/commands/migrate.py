@@ -48,7 +48,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 
         collect_garbage()  # migrations run user code at length: collect as usual
     if args.plan:
-        _print_plan(out, plan)
+        _print_plan(out, plan, proj.plan_notes(executor, plan))
         return 0
     out.write(out.heading("Operations to perform:"))
     unmigrated = sorted(executor.loader.unmigrated_apps)
@@ -78,15 +78,20 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
-def _print_plan(out: Output, plan: list[Any]) -> None:
+def _print_plan(out: Output, plan: list[Any], notes: dict[tuple[str, str], dict[int, list[Any]]]) -> None:
+    """Each migration and its operations; under an operation, what its SQL will
+    rewrite or lock (``    ! rewrites table "x": ...``), as sqlmigrate notes it."""
     out.write(out.heading("Planned operations:"))
     if not plan:
         out.write("  No planned migration operations.")
         return
     for step in plan:
         out.write(describe_step(step.migration))
-        for op in step.migration.operations:
+        by_operation = notes.get(step.key, {})
+        for index, op in enumerate(step.migration.operations):
             out.write("    " + describe_planned(op, step.backwards))
+            for note in by_operation.get(index, ()):
+                out.write("    " + out.notice("! " + note.summary))
 
 
 def describe_planned(op: Any, backwards: bool) -> str:

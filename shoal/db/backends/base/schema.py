@@ -49,17 +49,31 @@ __all__ = ["BaseDatabaseSchemaEditor", "SchemaNote", "ColumnParams"]
 class SchemaNote:
     """What a statement will do beyond its face value (rewrite, copy, lock).
 
-    ``statement`` is the index in :attr:`BaseDatabaseSchemaEditor.collected_sql`
-    of the first statement concerned (collect mode), else None.
+    Printed by ``sqlmigrate`` (as an SQL comment before the statement) and by
+    ``migrate --plan``, so that a reader knows which steps hold a table for as
+    long as it takes to read or write every row.  ``statement`` is the index in
+    :attr:`BaseDatabaseSchemaEditor.collected_sql` of the first statement
+    concerned (collect mode), else None.
     """
 
-    kind: str  # "rebuild" | "rewrite" | "copy"
+    #: "rebuild" (a new table is built and filled), "rewrite" (every row is
+    #: written again), "copy" (MySQL's ALGORITHM=COPY), "scan" (every row is read,
+    #: to check a constraint or build an index).
+    kind: str
     table: str
     detail: str
     statement: int | None = None
 
+    VERBS = {"rebuild": "rebuilds", "rewrite": "rewrites", "copy": "copies", "scan": "scans"}
+
+    @property
+    def summary(self) -> str:
+        """One line for people: ``rewrites table "books_book": <detail>``."""
+        verb = self.VERBS.get(self.kind, self.kind)
+        return " ".join(f'{verb} table "{self.table}": {self.detail}'.split())
+
     def __str__(self) -> str:
-        return f"{self.kind} of table {self.table}: {self.detail}"
+        return self.summary
 
 
 class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin, RenameMixin):

@@ -9,6 +9,11 @@ order of steps matters and is the same on every ALTER-capable backend:
    change with a Python default first fills NULL rows with it);
 3. recreate: primary key, unique, indexes, the related columns' types, the
    FKs dropped in step 1, the CHECK, the comment.
+
+Steps that read or write every row (a type change that rewrites the table, a
+NOT NULL that is checked on every row, a new CHECK or primary key) record the
+backend's note for them first (``note_event``; see
+:attr:`~.schema_constraints.ConstraintsMixin.statement_notes`).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class AlterMixin:
     quote_value: Any
     execute: Any
     note: Any
+    note_event: Any
     column_params: Any
     column_type: Any
     make_index_name: Any
@@ -187,6 +193,9 @@ class AlterMixin:
 
         # 3. recreate
         if new_p.primary_key and not old_p.primary_key:
+            self.note_event(
+                "primary_key", table, name=self.make_index_name(table, [new_col], "_pk"), columns=new_col
+            )
             self.execute(
                 self.sql_create_pk.format(
                     table=self.quote_name(table),
@@ -252,6 +261,7 @@ class AlterMixin:
         """Add the type's CHECK (e.g. ``>= 0``) to an existing column, as a named constraint."""
         assert params.check is not None
         name = self.make_index_name(table, [params.column], "_check")
+        self.note_event("check", table, name=name)
         self.execute(
             self.sql_create_check.format(table=self.quote_name(table), name=self.quote_name(name), check=params.check)
         )
@@ -339,6 +349,11 @@ class AlterMixin:
         """Whether changing ``old_p.type`` to ``new_p.type`` rewrites the table."""
         return True
 
+    def note_type_change(self, table: str, old_p: ColumnParams, new_p: ColumnParams) -> None:
+        """Before the ALTER that changes a column's type: note it when it rewrites the table."""
+        if self.type_change_rewrites(old_p, new_p):
+            self.note_event("type_rewrite", table, column=new_p.column, old=old_p.type, new=new_p.type)
+
     def alter_type_fragment(self, old_p: ColumnParams, new_p: ColumnParams) -> str:
         collation = self.collate_sql(new_p.collation) if new_p.collation else ""
         return self.sql_alter_column_type.format(
@@ -376,8 +391,7 @@ class AlterMixin:
         col = self.quote_name(new_p.column)
         actions: list[str] = []
         if type_changed:
-            if self.type_change_rewrites(old_p, new_p):
-                self.note("rewrite", table, f"column {new_p.column} changes type from {old_p.type} to {new_p.type}")
+            self.note_type_change(table, old_p, new_p)
             actions.append(self.alter_type_fragment(old_p, new_p))
         if old_p.db_default != new_p.db_default:
             if new_p.db_default is None:
@@ -388,6 +402,7 @@ class AlterMixin:
             self._run_actions(table, actions)
             actions = []
             self.fill_nulls(table, new_field, new_p)
+            self.note_event("not_null", table, column=new_p.column)
             actions.append(self.sql_alter_column_not_null.format(column=col))
         elif new_p.null and not old_p.null:
             actions.append(self.sql_alter_column_null.format(column=col))

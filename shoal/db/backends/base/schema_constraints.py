@@ -16,6 +16,15 @@ Split out of :mod:`.schema` to keep modules small; mixed into
 Index and constraint objects may carry their own ``create_sql`` /
 ``remove_sql`` / ``constraint_sql(state, model, editor)`` methods, which then
 take precedence.
+
+Notes: building an index or adding a constraint reads every row of a table,
+under a lock that differs per database.  Each backend states those costs in
+:attr:`ConstraintsMixin.statement_notes`; :meth:`ConstraintsMixin.note_event`
+records the matching :class:`~shoal.db.backends.base.schema.SchemaNote`, and
+:class:`StatementNotesMixin` (listed first in a backend editor's bases) finds
+the index/constraint statements wherever they come from, queued ones included,
+and leaves out tables created earlier in the same editor block (they hold no
+rows yet).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from shoal.db.ddl_references import Statement
 if TYPE_CHECKING:
     from shoal.migrations.state import ModelState, ProjectState
 
-__all__ = ["ConstraintsMixin"]
+__all__ = ["ConstraintsMixin", "StatementNotesMixin"]
 
 
 class ConstraintsMixin:
@@ -46,8 +55,20 @@ class ConstraintsMixin:
     #: ``INCLUDE (...)`` covering columns (PostgreSQL).
     supports_index_include = False
 
+    #: What this backend's DDL costs on a table that may hold rows: event ->
+    #: (SchemaNote kind, detail template).  An event missing here is cheap on this
+    #: backend and gets no note.  Events and the facts their templates may use:
+    #: ``index`` / ``unique`` / ``primary_key`` (name, columns), ``foreign_key``
+    #: (name, column, to_table), ``check`` (name), ``not_null`` (column),
+    #: ``type_rewrite`` (column, old, new); backends add their own.
+    statement_notes: dict[str, tuple[str, str]] = {}
+    #: Tables created earlier in this editor block (see StatementNotesMixin).
+    fresh_tables: set[str] | frozenset[str] = frozenset()
+
+    collect_sql: bool
     quote_name: Any
     execute: Any
+    note: Any
     col: Any
     _create_index_sql: Any
     _delete_index_sql: Any
@@ -56,6 +77,35 @@ class ConstraintsMixin:
     def supports_nulls_distinct(self) -> bool:
         """``UNIQUE NULLS [NOT] DISTINCT`` (PostgreSQL 15+)."""
         return False
+
+    # -- notes -------------------------------------------------------------------
+
+    def note_event(self, event: str, table: str, **facts: Any) -> None:
+        """Record this backend's note for ``event`` on ``table`` (see :attr:`statement_notes`)
+        before the statement concerned runs; nothing when the table cannot hold rows."""
+        entry = self.statement_notes.get(event)
+        if entry is None or not self.may_hold_rows(table):
+            return
+        kind, template = entry
+        self.note(kind, table, template.format(**facts))
+
+    def may_hold_rows(self, table: str) -> bool:
+        """Whether ``table`` may have rows: not if it was created in this editor block;
+        when connected, whether it has one (collect mode cannot know: assume it may)."""
+        if table in self.fresh_tables:
+            return False
+        if self.collect_sql:
+            return True
+        # One look per table while no rows can have changed (a migration adding an
+        # index and a foreign key to a table asks once, not per statement).
+        memo = self.__dict__.setdefault("_rows_memo", {})
+        changed = self.connection.data_changed
+        known = memo.get(table)
+        if known is not None and (known or not changed):
+            return known
+        has_rows = self.connection.fetchone(f"SELECT 1 FROM {self.quote_name(table)} LIMIT 1") is not None
+        memo[table] = has_rows
+        return has_rows
 
     # -- helpers -----------------------------------------------------------------
 
@@ -221,6 +271,11 @@ class ConstraintsMixin:
             return
         definition = self.constraint_sql(state, model, constraint)
         if definition:
+            if self.is_unique_constraint(constraint):
+                columns = ", ".join(self._field_columns(model, constraint.fields))
+                self.note_event("unique", model.db_table, name=constraint.name, columns=columns)
+            else:
+                self.note_event("check", model.db_table, name=constraint.name)
             self.execute(f"ALTER TABLE {self.quote_name(model.db_table)} ADD {definition}")
 
     def remove_constraint(self, state: ProjectState, model: ModelState, constraint: Any) -> None:
@@ -241,3 +296,76 @@ class ConstraintsMixin:
                 return
             template = self.sql_delete_check
         self.execute(template.format(table=self.quote_name(table), name=self.quote_name(constraint.name)))
+
+
+def _plain_name(part: Any) -> str:
+    """An identifier as people read it: ``"books_book_title_idx"`` -> books_book_title_idx."""
+    return str(part).strip('"`[]')
+
+
+class StatementNotesMixin:
+    """Notes for the index and constraint statements a backend editor runs.
+
+    Put it first in a backend editor's bases (``class DatabaseSchemaEditor(
+    StatementNotesMixin, BaseDatabaseSchemaEditor)``): it keeps
+    :attr:`ConstraintsMixin.fresh_tables` (tables created in this editor block,
+    which hold no rows yet), and before each ``CREATE INDEX`` / ``ADD ... UNIQUE``
+    / ``ADD ... FOREIGN KEY`` statement, queued ones included, records the
+    backend's note for it (:meth:`ConstraintsMixin.note_event`).
+    """
+
+    sql_create_index: str
+    sql_create_unique_index: str
+    sql_create_unique: str
+    sql_create_fk: str
+    deferred_sql: list[Any]
+    note_event: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fresh_tables: set[str] = set()
+
+    def create_model(self, state: ProjectState, model: ModelState) -> None:
+        """As the base; the new table (and its auto M2M tables) count as fresh."""
+        self.fresh_tables.add(model.db_table)
+        super().create_model(state, model)  # type: ignore[misc]
+
+    def delete_model(self, state: ProjectState, model: ModelState) -> None:
+        """As the base; a later table of that name is not the fresh one."""
+        super().delete_model(state, model)  # type: ignore[misc]
+        self.fresh_tables.discard(model.db_table)
+
+    def rename_table(self, old_table: str, new_table: str) -> None:
+        """As the base; a fresh table stays fresh under its new name."""
+        super().rename_table(old_table, new_table)  # type: ignore[misc]
+        if old_table in self.fresh_tables:
+            self.fresh_tables.discard(old_table)
+            self.fresh_tables.add(new_table)
+
+    def run_deferred_sql(self) -> None:
+        """As the base, but each queued statement reaches :meth:`execute` as itself
+        (not as text), so that its note is recorded right before it."""
+        while self.deferred_sql:
+            self.execute(self.deferred_sql.pop(0))
+
+    def execute(self, sql: Any, params: Any = None) -> None:
+        """Record the note an index/constraint statement deserves, then run it."""
+        if isinstance(sql, Statement):
+            self.note_statement(sql)
+        super().execute(sql, params)  # type: ignore[misc]
+
+    def note_statement(self, sql: Statement) -> None:
+        """The note for one statement built from this editor's templates (others: none)."""
+        table = getattr(sql.parts.get("table"), "table", None)
+        if not isinstance(table, str):
+            return
+        name = _plain_name(sql.parts.get("name", ""))
+        columns = ", ".join(getattr(sql.parts.get("columns"), "columns", None) or ())
+        if sql.template in (self.sql_create_index, self.sql_create_unique_index):
+            self.note_event("index", table, name=name, columns=columns)
+        elif sql.template == self.sql_create_unique:
+            self.note_event("unique", table, name=name, columns=columns)
+        elif sql.template == self.sql_create_fk:
+            column = ", ".join(getattr(sql.parts.get("column"), "columns", None) or ())
+            to_table = getattr(sql.parts.get("to_table"), "table", "")
+            self.note_event("foreign_key", table, name=name, column=column, to_table=to_table)

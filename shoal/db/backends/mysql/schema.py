@@ -7,6 +7,17 @@ definition; foreign keys are not deferrable and InnoDB indexes their columns
 itself (so shoal adds no second index); text/blob/json columns take no plain
 literal DEFAULT on MySQL (the ``(expression)`` form is used) and cannot be
 indexed without a prefix (so ``db_index`` on them is skipped, as Django does).
+
+Notes (see :attr:`DatabaseSchemaEditor.statement_notes`), from the InnoDB
+online-DDL documentation of MySQL and MariaDB: changing a column's type copies
+the table (ALGORITHM=COPY: reads continue, writes wait) except for a longer
+VARCHAR whose length prefix keeps its size, which is done in place; making a
+column NULL or NOT NULL, or adding a primary key, rebuilds the table in place
+while reads and writes continue; adding a foreign key (shoal migrates with
+``foreign_key_checks`` on) or a CHECK constraint copies the table; dropping the
+primary key alone copies it.  Adding an index or a unique constraint is online
+(in place, no rebuild, reads and writes continue) and adding a column is
+instant, so those get no note.
 """
 
 from __future__ import annotations
@@ -14,14 +25,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shoal.db.backends.base.schema import BaseDatabaseSchemaEditor
+from shoal.db.backends.base.schema_constraints import StatementNotesMixin
 from shoal.models.fields import Field
 
 if TYPE_CHECKING:
     from shoal.db.backends.base.schema_columns import ColumnParams
+    from shoal.migrations.state import ModelState, ProjectState
 
 __all__ = ["DatabaseSchemaEditor"]
 
 _LIMITED_TYPES = ("tinyblob", "blob", "mediumblob", "longblob", "tinytext", "text", "mediumtext", "longtext", "json")
+
+
+_COPY = "ALGORITHM=COPY: reads continue, writes wait until every row is copied"
+_IN_PLACE = "ALGORITHM=INPLACE: reads and writes continue"
+#: Bytes per character assumed for VARCHAR lengths (utf8mb4, the default charset).
+_CHAR_BYTES = 4
 
 
 def is_limited_type(params: ColumnParams) -> bool:
@@ -29,8 +48,32 @@ def is_limited_type(params: ColumnParams) -> bool:
     return params.type.split("(")[0].strip().lower() in _LIMITED_TYPES
 
 
-class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+def _varchar_length(col_type: str) -> int | None:
+    """``varchar(100)`` -> 100; None for any other type."""
+    base, _, rest = col_type.partition("(")
+    if base.strip().lower() != "varchar" or not rest.endswith(")"):
+        return None
+    try:
+        return int(rest[:-1])
+    except ValueError:
+        return None
+
+
+class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
     """MySQL/MariaDB DDL; see the module docstring."""
+
+    #: What each step costs on a table with rows (module docstring; SchemaNote kinds).
+    statement_notes = {
+        "type_copy": ("copy", "column {column} changes type from {old} to {new} (" + _COPY + ")"),
+        "null_rebuild": ("rebuild", "column {column} becomes {null} (" + _IN_PLACE + ")"),
+        "primary_key": ("rebuild", "adds primary key {name} on ({columns}) (" + _IN_PLACE + ")"),
+        "drop_primary_key": ("copy", "drops the primary key without adding one (" + _COPY + ")"),
+        "foreign_key": (
+            "copy",
+            "adds foreign key {name} ({column} -> {to_table}), checking every row (" + _COPY + ")",
+        ),
+        "check": ("copy", "adds CHECK {name}, checking every row (" + _COPY + ")"),
+    }
 
     sql_rename_table = "RENAME TABLE {old_table} TO {new_table}"
     sql_delete_column = "ALTER TABLE {table} DROP COLUMN {column}"
@@ -165,7 +208,42 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
         super().add_column_check(table, params)
 
     def drop_primary_key(self, table: str) -> None:
+        self.note_event("drop_primary_key", table)
         self.execute(self.sql_delete_pk.format(table=self.quote_name(table)))
+
+    def add_field(self, state: ProjectState, model: ModelState, field: Field) -> None:
+        """As the base; notes a column added with its foreign key (that copies the table)."""
+        if not field.many_to_many:
+            params = self.column_params(state, model, field)
+            if params.fk is not None and self.add_column_fk_sql(model.db_table, field, params):
+                self.note_event(
+                    "foreign_key",
+                    model.db_table,
+                    name=self.fk_name(model.db_table, params.column, *params.fk),
+                    column=params.column,
+                    to_table=params.fk[0],
+                )
+        super().add_field(state, model, field)
+
+    def type_change_in_place(self, old_p: ColumnParams, new_p: ColumnParams) -> bool:
+        """Whether InnoDB changes this type without copying the table: only a longer
+        VARCHAR (same collation) whose length prefix can stay as it is."""
+        old, new = _varchar_length(old_p.type), _varchar_length(new_p.type)
+        if old is None or new is None or new < old or old_p.collation != new_p.collation:
+            return False
+        old_bytes, new_bytes = old * _CHAR_BYTES, new * _CHAR_BYTES
+        if self.is_mariadb:
+            # MariaDB: any longer VARCHAR, except from 128-255 bytes to more than 255.
+            return not (128 <= old_bytes <= 255 < new_bytes)
+        # MySQL: the 1-byte (up to 255 bytes) or 2-byte length prefix must stay.
+        return (old_bytes <= 255) == (new_bytes <= 255)
+
+    def note_modify(self, table: str, old_p: ColumnParams, new_p: ColumnParams, type_changed: bool) -> None:
+        """Before a MODIFY: what it does to the table (copy, rebuild in place, or nothing to note)."""
+        if type_changed and not self.type_change_in_place(old_p, new_p):
+            self.note_event("type_copy", table, column=new_p.column, old=old_p.type, new=new_p.type)
+        elif old_p.null != new_p.null:
+            self.note_event("null_rebuild", table, column=new_p.column, null="NULL" if new_p.null else "NOT NULL")
 
     def alter_column(
         self,
@@ -183,12 +261,7 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
             return
         if old_p.null and not new_p.null:
             self.fill_nulls(table, new_field, new_p)
-        if type_changed or null_changed:
-            self.note(
-                "copy" if type_changed else "rebuild",
-                table,
-                f"MODIFY {new_p.column} ({old_p.type} -> {new_p.type}) rebuilds the table",
-            )
+        self.note_modify(table, old_p, new_p, type_changed)
         definition = self.column_sql(None, None, new_field, new_p, constraints=False)  # type: ignore[arg-type]
         if self.is_mariadb and self._keeps_inline_check(table, old_p, new_p):
             # MariaDB keeps a CHECK written in CREATE TABLE inside the column

@@ -7,6 +7,16 @@ added or dropped when a column becomes or stops being an auto field; a
 indexed or unique varchar/text column (so ``LIKE 'abc%'`` can use an index in
 any locale); ``USING col::type`` casts when the base type changes; deferred
 foreign-key checks fired before a foreign key is dropped or altered.
+
+Notes (see :attr:`DatabaseSchemaEditor.statement_notes`), from PostgreSQL's
+ALTER TABLE / CREATE INDEX documentation: a type change rewrites the table
+and its indexes under ACCESS EXCLUSIVE unless the old type is binary coercible
+to the new one (varchar to text, a longer or unlimited varchar, more numeric
+precision at the same scale); SET NOT NULL, ADD CHECK and ADD UNIQUE / PRIMARY
+KEY read every row under ACCESS EXCLUSIVE; ADD FOREIGN KEY checks every row
+under SHARE ROW EXCLUSIVE on both tables; CREATE INDEX (never CONCURRENTLY
+inside a migration's transaction) holds SHARE, so writes wait; ADD COLUMN
+fills every row (a rewrite) only for a volatile default or an identity column.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shoal.db.backends.base.schema import BaseDatabaseSchemaEditor
+from shoal.db.backends.base.schema_constraints import StatementNotesMixin
 from shoal.models.fields import Field
 
 if TYPE_CHECKING:
@@ -24,16 +35,51 @@ if TYPE_CHECKING:
 __all__ = ["DatabaseSchemaEditor"]
 
 _AUTO_TYPES = ("AutoField", "BigAutoField", "SmallAutoField")
-# Base types between which PostgreSQL changes a column without rewriting it.
-_BINARY_COMPATIBLE = {"varchar", "text", "character varying"}
+_VARCHAR = {"varchar", "character varying"}
+# Functions whose value differs per row: as a column default, ADD COLUMN evaluates
+# them for every existing row (a rewrite) instead of storing one value.
+_VOLATILE_DEFAULTS = ("random(", "gen_random_uuid(", "uuid_generate_v", "clock_timestamp(", "timeofday(", "nextval(")
+
+_ALL_WAIT = "ACCESS EXCLUSIVE lock: reads and writes wait"
 
 
 def _base_type(col_type: str) -> str:
     return col_type.split("(")[0].strip().lower()
 
 
-class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+def _type_args(col_type: str) -> list[int] | None:
+    """The modifiers of a type: ``numeric(10, 2)`` -> [10, 2]; None when it has none."""
+    if "(" not in col_type:
+        return None
+    inside = col_type.split("(", 1)[1].split(")", 1)[0]
+    try:
+        return [int(part) for part in inside.split(",")]
+    except ValueError:
+        return None
+
+
+class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
     """PostgreSQL DDL; see the module docstring."""
+
+    #: What each step costs on a table with rows (module docstring; SchemaNote kinds).
+    statement_notes = {
+        "type_rewrite": ("rewrite", "column {column} changes type from {old} to {new} (" + _ALL_WAIT + " until done)"),
+        "add_column_rewrite": ("rewrite", "new column {column} {why} (" + _ALL_WAIT + " until done)"),
+        "not_null": ("scan", "column {column} becomes NOT NULL, checked on every row (" + _ALL_WAIT + ")"),
+        "check": ("scan", "adds CHECK {name}, checked on every row (" + _ALL_WAIT + ")"),
+        "unique": ("scan", "adds unique constraint {name} on ({columns}), built from every row (" + _ALL_WAIT + ")"),
+        "primary_key": ("scan", "adds primary key {name} on ({columns}), built from every row (" + _ALL_WAIT + ")"),
+        "foreign_key": (
+            "scan",
+            "adds foreign key {name}, {column} of every row checked against {to_table} "
+            "(SHARE ROW EXCLUSIVE lock on both tables: writes wait)",
+        ),
+        "index": (
+            "scan",
+            "builds index {name} on ({columns}) from every row "
+            "(SHARE lock: reads continue, writes wait until it is built)",
+        ),
+    }
 
     sql_delete_index = "DROP INDEX IF EXISTS {name}"
     supports_index_opclasses = True
@@ -164,10 +210,50 @@ class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
     # ------------------------------------------------------------------ types
 
     def type_change_rewrites(self, old_p: ColumnParams, new_p: ColumnParams) -> bool:
+        """Whether PostgreSQL rewrites the table for this type change: not when the
+        old values are valid as they are (binary coercible, no stricter modifier)."""
+        if old_p.type == new_p.type:
+            return False  # only the collation changes
+        if "[" in old_p.type or "[" in new_p.type:
+            return True
         old, new = _base_type(old_p.type), _base_type(new_p.type)
-        if old in _BINARY_COMPATIBLE and new in _BINARY_COMPATIBLE:
-            return False
-        return not (old == new and old in ("numeric", "varchar"))
+        old_args, new_args = _type_args(old_p.type), _type_args(new_p.type)
+        if old in _VARCHAR | {"text"} and new in _VARCHAR | {"text"}:
+            if new == "text" or new_args is None:
+                return False  # no length limit any more
+            return old == "text" or old_args is None or new_args[0] < old_args[0]
+        if old == new == "numeric":
+            if new_args is None:
+                return False  # unconstrained numeric takes any value as it is
+            if old_args is None:
+                return True
+            old_scale = old_args[1] if len(old_args) > 1 else 0
+            new_scale = new_args[1] if len(new_args) > 1 else 0
+            return new_scale != old_scale or new_args[0] < old_args[0]
+        return True
+
+    def add_column_rewrite(self, params: ColumnParams) -> str | None:
+        """Why ADD COLUMN must write every existing row (None: it stores one default
+        in the catalog and rewrites nothing, PostgreSQL 11+)."""
+        if params.internal_type in _AUTO_TYPES:
+            return "is an identity column, so every row is written with a value from its sequence"
+        default = (params.db_default or "").lower()
+        if any(function in default for function in _VOLATILE_DEFAULTS):
+            return f"has the volatile default {params.db_default}, so every row is written with its own value"
+        return None
+
+    def add_field(self, state: ProjectState, model: ModelState, field: Field) -> None:
+        """As the base; notes an ADD COLUMN that rewrites the table or builds a unique index."""
+        if not field.many_to_many:
+            table = model.db_table
+            params = self.column_params(state, model, field)
+            why = self.add_column_rewrite(params)
+            if why:
+                self.note_event("add_column_rewrite", table, column=params.column, why=why)
+            if params.unique:  # UNIQUE in the column definition: an index over every row
+                name = self.inline_constraint_name(table, params.column, "key")
+                self.note_event("unique", table, name=name, columns=params.column)
+        super().add_field(state, model, field)
 
     def alter_type_fragment(self, old_p: ColumnParams, new_p: ColumnParams) -> str:
         collation = self.collate_sql(new_p.collation) if new_p.collation else ""

@@ -79,7 +79,9 @@ def rebuild_table(
             if editor.table_is_empty(table):
                 _recreate_empty(editor, state, model, fields, saved)
                 return
-        editor.note("rebuild", table, reason)
+        if table not in editor.fresh_tables:  # a table made in this migration has no rows to copy
+            editor.note("rebuild", table, f"{reason} (every row is copied into a new table; "
+                                          "other writers wait until the migration commits)")
         editor.execute(editor.table_sql(state, temp))
         editor.deferred_sql.extend(editor.model_indexes_sql(state, temp))
         if editor.has_autoincrement(temp):

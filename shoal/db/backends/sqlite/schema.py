@@ -14,6 +14,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from shoal.db.backends.base.schema import BaseDatabaseSchemaEditor
+from shoal.db.backends.base.schema_constraints import StatementNotesMixin
 from shoal.db.ddl_references import Statement
 from shoal.exceptions import IntegrityError
 from shoal.models.expressions import is_db_expression
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["DatabaseSchemaEditor"]
 
 
-class DatabaseSchemaEditor(BaseDatabaseSchemaEditor):
+class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
     """SQLite DDL; see the module docstring."""
 
     sql_delete_table = "DROP TABLE {table}"
