@@ -257,8 +257,10 @@ class Project:
 
     def executor(self, database: str = "default", progress: Any = None) -> Any:
         from shoal.migrations.executor import MigrationExecutor
+        from shoal.migrations.graph_cache import SNAPSHOT_FILE
 
-        return MigrationExecutor(self.connection(database), self.app_specs, progress=progress, router=self.router())
+        return MigrationExecutor(self.connection(database), self.app_specs, progress=progress, router=self.router(),
+                                 snapshot=self.settings.base_dir / "__pycache__" / SNAPSHOT_FILE)
 
     def resolve_targets(self, executor: Any, app_label: str | None, migration_name: str | None) -> list[tuple[str, str | None]] | None:
         """Targets for ``migrate [APP [MIGRATION|zero]]`` (None: every leaf)."""

@@ -11,9 +11,8 @@ import os
 import sysconfig
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, NamedTuple
 
 from shoal.exceptions import (
     IrreversibleError,
@@ -23,7 +22,9 @@ from shoal.exceptions import (
 )
 from shoal.migrations.loader import MigrationLoader
 from shoal.migrations.recorder import MigrationRecorder
-from shoal.migrations.state import ProjectState
+
+if TYPE_CHECKING:  # imported where used: deciding there is nothing to do needs no state
+    from shoal.migrations.state import ProjectState
 
 Key = tuple[str, str]
 Target = tuple[str, str | None]  # (app, name) or (app, None) for "zero"
@@ -67,8 +68,9 @@ def _first_user_frame(tb: TracebackType | None) -> TracebackType | None:
     return tb
 
 
-@dataclass
-class PlanStep:
+class PlanStep(NamedTuple):
+    """One migration of a plan, and whether it is unapplied."""
+
     migration: Any
     backwards: bool
 
@@ -81,8 +83,9 @@ class MigrationExecutor:
     """Plans and runs migrations for one connection."""
 
     def __init__(self, connection: Any, apps: Iterable[Any], progress: Progress | None = None,
-                 router: Any = None) -> None:
+                 router: Any = None, snapshot: Any = None) -> None:
         self.connection = connection
+        self.snapshot = snapshot  # the project's graph snapshot (graph_cache.py), if any
         self.app_specs = list(apps)
         self.recorder = MigrationRecorder(connection)
         self.progress = progress or (lambda *a, **k: None)
@@ -92,7 +95,7 @@ class MigrationExecutor:
     def _load(self) -> MigrationLoader:
         applied = set(self.recorder.applied_migrations())
         self._loaded_with = applied
-        return MigrationLoader(self.app_specs, applied)
+        return MigrationLoader(self.app_specs, applied, snapshot=self.snapshot)
 
     def reload(self) -> None:
         self.loader = self._load()
@@ -251,6 +254,8 @@ class MigrationExecutor:
 
     def state_before(self, first: Key | None, applied_only: bool) -> ProjectState:
         """State with every applied migration replayed (in graph order)."""
+        from shoal.migrations.state import ProjectState
+
         state = ProjectState(real_apps=set(self.loader.unmigrated_apps))
         applied = self.loader.applied_migrations
         for key in self._full_plan():
@@ -260,6 +265,8 @@ class MigrationExecutor:
 
     def states_for_unapply(self, plan: list[PlanStep]) -> dict[Key, ProjectState]:
         """For each migration to unapply, the state just before it was applied."""
+        from shoal.migrations.state import ProjectState
+
         wanted = {s.key for s in plan}
         applied = self.loader.applied_migrations
         state = ProjectState(real_apps=set(self.loader.unmigrated_apps))

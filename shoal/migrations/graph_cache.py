@@ -481,4 +481,7 @@ def save_snapshot(loader: Any, path: str) -> None:
         headers.append((tuple(header.dependencies), tuple(header.replaces), tuple(header.run_before),
                         header.initial, header.atomic))
         parents.append(tuple(sorted(node.parents)))
-    write_snapshot(path, key, loader.ignore_no_migrations, listing, tuple(headers), tuple(parents))
+    # Stored as strict unless the flag changed this load, so that makemigrations
+    # (which loads with it) and migrate/showmigrations (without) share one snapshot.
+    needed = loader.ignore_no_migrations and getattr(loader, "needed_ignore", True)
+    write_snapshot(path, key, needed, listing, tuple(headers), tuple(parents))

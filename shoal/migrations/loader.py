@@ -298,6 +298,9 @@ class MigrationLoader:
         self.app_specs = {spec.label: spec for spec in self.apps}
         self.applied_migrations: set[Key] = set(applied or ())
         self.ignore_no_migrations = ignore_no_migrations
+        #: Whether ignore_no_migrations changed this load (an error became an
+        #: omission); when not, the graph is the one a strict load builds too.
+        self.needed_ignore = False
         self.replace_migrations = replace_migrations
         if use_cache is None:
             use_cache = os.environ.get("SHOAL_GRAPH_CACHE", "1") != "0"
@@ -321,6 +324,7 @@ class MigrationLoader:
         self.disk_migrations = {}
         self.migrated_apps = set()
         self.unmigrated_apps = set()
+        self.needed_ignore = False
         self.imported = set()
         self.from_cache = set()
         importlib.invalidate_caches()  # see files written since the last import
@@ -348,7 +352,10 @@ class MigrationLoader:
             missing = exc.name or ""
             if not (name == missing or name.startswith(missing + ".")):
                 raise self._package_failure(spec, exc) from exc
-            if not explicit or self.ignore_no_migrations:
+            if not explicit:
+                return None
+            if self.ignore_no_migrations:
+                self.needed_ignore = True
                 return None
             raise BadMigrationError(
                 f"The migrations module '{name}' of app '{spec.label}' (set in "
@@ -493,6 +500,7 @@ class MigrationLoader:
         if ends:
             return ends[0]
         if self.ignore_no_migrations:
+            self.needed_ignore = True
             return None
         raise NodeNotFoundError(
             f"Migration {origin[0]}.{origin[1]} depends on app '{app}' ({name}), which has no "

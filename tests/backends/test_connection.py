@@ -406,7 +406,7 @@ def test_planning_commands_do_not_import_heavy_modules(tmp_path: Path) -> None:
         import shoal.cli.commands.showmigrations, shoal.cli.commands.migrate
         from shoal.db.backends.sqlite import connection, introspection, operations
         from shoal import checks, conf, project
-        from shoal.migrations import loader, recorder, graph_cache
+        from shoal.migrations import executor, loader, recorder, graph_cache
         heavy = sorted({"dataclasses", "inspect", "logging", "json", "uuid"} & set(sys.modules))
         print(",".join(heavy))
     """)
