@@ -163,28 +163,34 @@ class MigrationExecutor:
             self.progress("plan", plan=plan)
             if not plan:
                 return done
-            if all(not s.backwards for s in plan):
-                state = self.state_before(plan[0].key if plan else None, applied_only=True)
-                for segment in self._segments(plan, fake):
-                    with self._batch(len(segment) > 1):
-                        for step in segment:
-                            outcome = self.apply_migration(state, step.migration, fake=fake, fake_initial=fake_initial)
-                            done.append((step, outcome))
-            elif all(s.backwards for s in plan):
-                if not fake:
-                    self._check_reversible(plan)
-                states = self.states_for_unapply(plan)
-                for step in plan:
-                    outcome = self.unapply_migration(states[step.key], step.migration, fake=fake)
-                    done.append((step, outcome))
-            else:
-                raise MigrationError(
-                    "Migration plans with both forwards and backwards migrations are not supported. "
-                    "Please split your migration process into separate plans of only forwards OR "
-                    "backwards migrations."
-                )
+            with self.connection.one_durable_flush(len(plan) > 1):
+                self._run_plan(plan, done, fake, fake_initial)
             self.record_complete_squashes()
         return done
+
+    def _run_plan(self, plan: list[PlanStep], done: list[tuple[PlanStep, str]], fake: bool,
+                  fake_initial: bool) -> None:
+        """Apply or unapply every step of ``plan`` (all one way), noting each in ``done``."""
+        if all(not s.backwards for s in plan):
+            state = self.state_before(plan[0].key, applied_only=True)
+            for segment in self._segments(plan, fake):
+                with self._batch(len(segment) > 1):
+                    for step in segment:
+                        outcome = self.apply_migration(state, step.migration, fake=fake, fake_initial=fake_initial)
+                        done.append((step, outcome))
+        elif all(s.backwards for s in plan):
+            if not fake:
+                self._check_reversible(plan)
+            states = self.states_for_unapply(plan)
+            for step in plan:
+                outcome = self.unapply_migration(states[step.key], step.migration, fake=fake)
+                done.append((step, outcome))
+        else:
+            raise MigrationError(
+                "Migration plans with both forwards and backwards migrations are not supported. "
+                "Please split your migration process into separate plans of only forwards OR "
+                "backwards migrations."
+            )
 
     def record_complete_squashes(self) -> None:
         """Record a squashed migration as applied once every migration it

@@ -412,3 +412,25 @@ def test_planning_commands_do_not_import_heavy_modules(tmp_path: Path) -> None:
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+@pytest.mark.backends("postgresql")
+def test_postgresql_run_of_migrations_flushes_once(connection: BaseDatabaseWrapper) -> None:
+    """Inside one_durable_flush commits do not wait for the disk (synchronous_commit off);
+    afterwards -- also after an error -- the setting is back and a durable commit has run."""
+    def setting() -> str:
+        return connection.fetchone("SHOW synchronous_commit")[0]
+
+    before = setting()
+    with connection.one_durable_flush():
+        assert setting() == "off"
+        with connection.atomic():
+            connection.execute("CREATE TABLE flushed (id integer)")
+    assert setting() == before
+    with pytest.raises(RuntimeError):
+        with connection.one_durable_flush():
+            raise RuntimeError("a migration failed")
+    assert setting() == before
+    with connection.one_durable_flush(wanted=False):
+        assert setting() == before
+    connection.execute("DROP TABLE flushed")

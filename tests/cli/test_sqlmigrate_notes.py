@@ -349,9 +349,10 @@ def test_connected_editor_notes_only_tables_with_rows(connection: Any, vendor: s
     """Running for real, a type change is noted on a table with rows, not on an empty one."""
     narrow, wide = _library()
 
-    def alter(state_a: ProjectState, state_b: ProjectState) -> Any:
+    def alter(state_a: ProjectState, state_b: ProjectState, asked: bool = True) -> Any:
         a, b = state_a.get_model("shop", "item"), state_b.get_model("shop", "item")
         with connection.schema_editor() as editor:
+            editor.notes_when_connected = asked
             editor.alter_field(state_a, a, a.get_field("price"), state_b, b, b.get_field("price"))
         return editor
 
@@ -367,6 +368,8 @@ def test_connected_editor_notes_only_tables_with_rows(connection: Any, vendor: s
          'copies table "shop_item": column price changes type from bigint to integer')
     )
     assert connection.fetchall("SELECT price FROM shop_item") == [(1,)]
+    # Not asked (a real migrate): no look at the rows, no note.
+    assert alter(narrow, wide, asked=False).notes == []
 
 
 def test_postgresql_add_column_notes_identity_and_unique() -> None:

@@ -438,6 +438,15 @@ class BaseDatabaseWrapper:
                         f"of {ref_table!r} ({ref_col!r}); foreign key {name!r} is violated."
                     )
 
+    # -- durability of a run of migrations -------------------------------------
+
+    @contextmanager
+    def one_durable_flush(self, wanted: bool = True) -> Iterator[None]:
+        """Around a run of migrations that each commit on their own: a backend may
+        let those commits return before they reach the disk, and make the run
+        durable with one flush at its end (see the PostgreSQL backend).  No-op here."""
+        yield
+
     # -- migration lock ------------------------------------------------------
 
     @contextmanager

@@ -64,6 +64,10 @@ class ConstraintsMixin:
     statement_notes: dict[str, tuple[str, str]] = {}
     #: Tables created earlier in this editor block (see StatementNotesMixin).
     fresh_tables: set[str] | frozenset[str] = frozenset()
+    #: Connected editors note scans and rewrites only when asked (it costs a look
+    #: at each table for rows, and nothing reads the notes of a real run yet);
+    #: collecting editors (sqlmigrate, migrate --plan) always do.
+    notes_when_connected = False
 
     collect_sql: bool
     quote_name: Any
@@ -96,6 +100,8 @@ class ConstraintsMixin:
             return False
         if self.collect_sql:
             return True
+        if not self.notes_when_connected:
+            return False
         # One look per table while no rows can have changed (a migration adding an
         # index and a foreign key to a table asks once, not per statement).
         memo = self.__dict__.setdefault("_rows_memo", {})

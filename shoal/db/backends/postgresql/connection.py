@@ -14,10 +14,12 @@ to the current database.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from shoal.db.backends.base.connection import BaseDatabaseWrapper
-from shoal.exceptions import DriverMissing
+from shoal.exceptions import DatabaseError, DriverMissing
 
 from .features import DatabaseFeatures
 from .introspection import DatabaseIntrospection
@@ -143,6 +145,29 @@ class DatabaseWrapper(BaseDatabaseWrapper):
         super()._ping()
 
     # -- migration lock ------------------------------------------------------
+
+    @contextmanager
+    def one_durable_flush(self, wanted: bool = True) -> Iterator[None]:
+        """Each migration still commits on its own (its locks are released at once),
+        but with ``synchronous_commit`` off, so the commit does not wait for its
+        WAL to reach the disk; when the run ends -- however it ends -- one
+        synchronous commit flushes the WAL up to there, every earlier commit
+        included.  Nothing reported as applied can be lost once migrate returns;
+        a server crash in the middle of a run loses whole migrations, schema and
+        record together, never half of one.  2,000 migrations: one fsync, not 2,000."""
+        if not wanted or self.in_atomic_block:
+            yield
+            return
+        self.execute("SET synchronous_commit TO off")
+        try:
+            yield
+        finally:
+            try:
+                self.execute("RESET synchronous_commit")
+                with self.atomic():
+                    self.execute("SELECT txid_current()")  # a commit record to wait for
+            except DatabaseError:
+                pass  # the connection is gone: its session setting went with it
 
     def _try_acquire_migration_lock(self) -> bool:
         row = self.fetchone("SELECT pg_try_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
