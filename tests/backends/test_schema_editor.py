@@ -581,3 +581,22 @@ def test_check_survives_other_column_changes(connection: BaseDatabaseWrapper) ->
         connection.execute("UPDATE books_book SET pages = -1")
     checks = [i for i in connection.introspection.get_constraints("books_book").values() if i.check]
     assert len(checks) == 1
+
+
+@pytest.mark.parametrize("with_rows", [True, False], ids=["rows", "empty"])
+def test_python_default_fills_rows_and_is_not_kept(connection: BaseDatabaseWrapper, vendor: str, with_rows: bool) -> None:
+    """AddField with a Python default: existing rows get it, the column keeps no DEFAULT;
+    MySQL skips the fill (and its costly DROP DEFAULT) when the table has no rows."""
+    state = library()
+    create_all(connection, state)
+    if with_rows:
+        seed(connection)
+    new = changed(state, "books", "book", pages=models.IntegerField(default=5))
+    with connection.capture_queries() as queries:
+        add(connection, new, "books", "book", "pages")
+    assert columns(connection, "books_book")["pages"].default is None
+    assert not columns(connection, "books_book")["pages"].null
+    if with_rows:
+        assert rows(connection, "SELECT DISTINCT pages FROM books_book") == [(5,)]
+    if vendor == "mysql":
+        assert any("DROP DEFAULT" in q for q in queries) is with_rows

@@ -446,7 +446,7 @@ class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin, Renam
             return
         table = model.db_table
         params = self.column_params(state, model, field)
-        use_default = self.effective_default(field) is not None
+        use_default = self.effective_default(field) is not None and self.rows_need_default(table)
         definition = self.column_sql(state, model, field, params, include_default=use_default)
         definition += self.column_extras_sql(state, model, field, params)
         sql = self.sql_create_column.format(
@@ -473,6 +473,18 @@ class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin, Renam
         if field.db_comment and self.sql_alter_column_comment and self.connection.features.supports_comments:
             self._set_column_comment(table, self.col(field), field.db_comment)
         self.deferred_sql.extend(self.field_indexes_sql(state, model, field, params))
+
+    def table_is_empty(self, table: str) -> bool:
+        """Whether the table has no rows (never true in collect mode: it cannot look)."""
+        if self.collect_sql:
+            return False
+        return self.connection.fetchone(f"SELECT 1 FROM {self.quote_name(table)} LIMIT 1") is None
+
+    def rows_need_default(self, table: str) -> bool:
+        """Whether ADD COLUMN must write the field's Python default into existing
+        rows (as a DEFAULT it then drops).  Always assumed here; a backend whose
+        DROP DEFAULT costs more than a look at the table asks :meth:`table_is_empty`."""
+        return True
 
     def add_column_fk_sql(self, table: str, field: Field, params: ColumnParams) -> str:
         """Text appended to ADD COLUMN to create the FK in the same statement ("" = none)."""

@@ -114,6 +114,11 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
     def _comment_literal(self, comment: str | None) -> str:
         return self.quote_value(comment or "")
 
+    def rows_need_default(self, table: str) -> bool:
+        """Only when the table has rows: each DROP DEFAULT that follows is a ~2 ms
+        ALTER on MariaDB, while a look at the table costs a fraction of that."""
+        return not self.table_is_empty(table)
+
     def default_clause(self, params: ColumnParams, literal: str) -> str:
         if is_limited_type(params) and not self.is_mariadb:
             return f"DEFAULT ({literal})"

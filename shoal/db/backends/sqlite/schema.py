@@ -90,12 +90,6 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
             return f"(CAST({sql} AS NUMERIC))"
         return sql
 
-    def table_is_empty(self, table: str) -> bool:
-        """Whether the table has no rows (never true in collect mode)."""
-        if self.collect_sql:
-            return False
-        return self.connection.fetchone(f"SELECT 1 FROM {self.quote_name(table)} LIMIT 1") is None
-
     def has_autoincrement(self, model: ModelState) -> bool:
         """Whether the table's primary key is an AUTOINCREMENT column."""
         pk = model.pk
