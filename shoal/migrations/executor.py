@@ -93,7 +93,7 @@ class MigrationExecutor:
         self.loader = self._load()
 
     def _load(self) -> MigrationLoader:
-        applied = set(self.recorder.applied_migrations())
+        applied = self.recorder.applied_keys()
         self._loaded_with = applied
         return MigrationLoader(self.app_specs, applied, snapshot=self.snapshot)
 
@@ -103,7 +103,7 @@ class MigrationExecutor:
     def refresh(self) -> None:
         """Reload when another process applied migrations since the last load
         (called once the migration lock is held)."""
-        if set(self.recorder.applied_migrations()) != getattr(self, "_loaded_with", None):
+        if self.recorder.applied_keys() != getattr(self, "_loaded_with", None):
             self.reload()
 
     # -- planning -------------------------------------------------------------------
@@ -198,7 +198,7 @@ class MigrationExecutor:
         was part-way through when the squash arrived).  Without this, deleting
         the replaced files and the ``replaces`` list later would make the
         squashed migration look new, and migrate would run it again."""
-        recorded = set(self.recorder.applied_migrations())
+        recorded = self.recorder.applied_keys()
         for key, squash in sorted(self.loader.replacements.items()):
             if key not in recorded and all(tuple(r) in recorded for r in squash.replaces):
                 self.recorder.record_applied(*key)

@@ -22,7 +22,9 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     proj = project(args)
     proj.check_app_labels(args.app_label)
     connection = proj.connection(args.database)
-    recorded = MigrationRecorder(connection).applied_migrations()
+    recorder = MigrationRecorder(connection)
+    # Times are shown only at -v 2: otherwise the keys will do.
+    recorded = recorder.applied_migrations() if out.verbosity >= 2 else dict.fromkeys(recorder.applied_keys())
     loader = proj.loader(set(recorded))
     graph = loader.graph
     applied = loader.applied_migrations
