@@ -305,18 +305,40 @@ def snapshot_key(specs: Any) -> tuple[Any, ...]:
 
 
 def read_snapshot(path: str, key: tuple[Any, ...], listing: tuple[Any, ...],
-                  ignore_no_migrations: bool) -> tuple[Any, Any] | None:
+                  ignore_no_migrations: bool, misses: dict[Any, Any] | None = None) -> tuple[Any, Any] | None:
     """``(headers, parents)`` stored for exactly ``key`` and ``listing``, else
     None.  A graph that loaded without ``ignore_no_migrations`` is the graph
-    with it too (that flag only turns errors into omissions); not conversely."""
+    with it too (that flag only turns errors into omissions); not conversely.
+
+    On a miss with the same ``key`` (files were added, changed or removed),
+    ``misses`` is filled with the stored headers by ``(directory, filename)``:
+    ``(mtime_ns, size, header)``, so that the ordinary load takes the unchanged
+    files' headers from here instead of from every package's own cache."""
     try:
         with open(path, "rb") as fh:
             stored_key, stored_ignore, stored_listing, headers, parents = marshal.loads(fh.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    if stored_key != key or stored_listing != listing or (stored_ignore and not ignore_no_migrations):
+    if stored_key != key:
+        return None
+    if stored_listing != listing or (stored_ignore and not ignore_no_migrations):
+        if misses is not None:
+            _headers_by_file(stored_listing, headers, misses)
         return None
     return headers, parents
+
+
+def _headers_by_file(listing: Any, headers: Any, out: dict[Any, Any]) -> None:
+    """The stored headers by ``(directory, filename)``, in the order they were stored."""
+    try:
+        position = 0
+        for entry in listing:
+            for directory, rows in (entry[2] if len(entry) == 3 else ()):
+                for filename, mtime_ns, size in rows or ():
+                    out[(directory, filename)] = (mtime_ns, size, headers[position])
+                    position += 1
+    except (TypeError, ValueError, IndexError):
+        out.clear()  # not the layout this code writes: use nothing of it
 
 
 def write_snapshot(path: str, key: tuple[Any, ...], ignore_no_migrations: bool, listing: tuple[Any, ...],
@@ -403,6 +425,7 @@ def restore_snapshot(loader: Any, path: str) -> bool:
             directories: list[Any] = []
             for directory in list(package.__path__):
                 scanned = scan_directory(directory, _OTHER_SUFFIXES)
+                loader._scans[directory] = scanned  # the ordinary load, on a miss, reads no directory twice
                 if scanned is None:
                     directories.append((directory, None))
                     continue
@@ -420,9 +443,11 @@ def restore_snapshot(loader: Any, path: str) -> bool:
         return False
     key = snapshot_key(loader.apps)
     frozen = tuple(listing)
-    stored = read_snapshot(path, key, frozen, loader.ignore_no_migrations)
+    misses: dict[Any, Any] = {}
+    stored = read_snapshot(path, key, frozen, loader.ignore_no_migrations, misses)
     if stored is None:
         loader._snapshot_listing = (key, frozen, files_in_order)
+        loader._snapshot_headers = misses
         return False
     headers, parents = stored
     try:
@@ -452,6 +477,7 @@ def restore_snapshot(loader: Any, path: str) -> bool:
     loader.graph = graph
     loader.replacements = {}
     loader._ends = None
+    loader._scans.clear()
     return True
 
 

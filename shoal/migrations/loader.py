@@ -295,6 +295,9 @@ class MigrationLoader:
         # Where a project keeps the loaded graph of all its apps (graph_cache.py).
         self.snapshot = os.fspath(snapshot) if snapshot is not None else None
         self._snapshot_listing: Any = None
+        #: On a snapshot miss: its headers by (directory, filename), for unchanged files.
+        self._snapshot_headers: dict[Any, Any] = {}
+        self._scans: dict[str, Any] = {}  # directory -> scan_directory() result, taken once
         self.app_specs = {spec.label: spec for spec in self.apps}
         self.applied_migrations: set[Key] = set(applied or ())
         self.ignore_no_migrations = ignore_no_migrations
@@ -337,6 +340,9 @@ class MigrationLoader:
             self.migrated_apps.add(spec.label)
             for directory in list(package.__path__):
                 self._load_directory(spec.label, package.__name__, directory, now_ns)
+        # What a missed snapshot lent this load is for this load only.
+        self._scans.clear()
+        self._snapshot_headers = {}
 
     def _import_package(self, spec: AppSpec) -> ModuleType | None:
         """The app's migrations package, or None when the app has none."""
@@ -377,11 +383,15 @@ class MigrationLoader:
         )
 
     def _load_directory(self, app_label: str, package: str, directory: str, now_ns: int) -> None:
-        scanned = graph_cache.scan_directory(directory, _OTHER_SUFFIXES)
+        if directory in self._scans:
+            scanned = self._scans.pop(directory)
+        else:
+            scanned = graph_cache.scan_directory(directory, _OTHER_SUFFIXES)
         if scanned is None:
             return
         files, shadowed = scanned
-        cached = graph_cache.read(directory) if self.use_cache else {}
+        from_snapshot = self._snapshot_headers
+        cached: dict[str, graph_cache.Entry] | None = None  # the package's own cache, read if needed
         fresh: dict[str, graph_cache.Entry] = {}
         racy_before = now_ns - graph_cache.RACY_NS
         disk_migrations = self.disk_migrations
@@ -389,7 +399,15 @@ class MigrationLoader:
             key = (app_label, name)
             racy = stat[0] > racy_before  # graph_cache.is_racy, inlined: this runs per file
             module_name = f"{package}.{name}"
-            hit = cached.get(filename) if cacheable and not racy else None
+            hit = None
+            if cacheable and not racy:
+                stored = from_snapshot.get((directory, filename))
+                if stored is not None and stored[0] == stat[0] and stored[1] == stat[1]:
+                    hit = graph_cache.Entry(stat[0], stat[1], tuple.__new__(graph_cache.Header, stored[2]))
+                else:
+                    if cached is None:
+                        cached = graph_cache.read(directory) if self.use_cache else {}
+                    hit = cached.get(filename)
             if (
                 hit is not None
                 and hit[0] == stat[0]
@@ -410,7 +428,9 @@ class MigrationLoader:
             if cacheable and not racy:
                 fresh[filename] = graph_cache.Entry(stat[0], stat[1], header)
             self.imported.add(key)
-        if self.use_cache and fresh != cached:
+        if self.use_cache and cached is not None and fresh != cached:
+            graph_cache.write(directory, fresh)
+        elif self.use_cache and cached is None and self.imported.intersection((app_label, n) for n in fresh):
             graph_cache.write(directory, fresh)
 
     # -- graph --------------------------------------------------------------------

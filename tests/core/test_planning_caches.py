@@ -653,3 +653,40 @@ def test_graph_snapshot_is_not_kept_for_recent_broken_or_squashed_histories(disk
     assert set(loader.graph.nodes) == {("books", "0001_initial"), ("books", "0002_now")}
     disk.new_process()
     assert graph_cache.restore_snapshot(_snapshot_loader([books], snap, load=False), str(snap))  # rewritten
+
+
+def test_missed_snapshot_lends_its_headers_to_the_ordinary_load(disk, tmp_path: Path, monkeypatch) -> None:
+    """After a migration is added, the load imports only the new file and takes every other
+    file's header from the snapshot, without reading the other packages' own caches; a file
+    that changed is imported again, whatever the snapshot says."""
+    from tests.core.test_loader import migration_source
+
+    snap = tmp_path / "cache" / graph_cache.SNAPSHOT_FILE
+    books = disk.app("books", {"0001_initial": migration_source(extra="initial = True"),
+                               "0002_more": migration_source([("books", "0001_initial")])})
+    shelf = disk.app("shelf", {"0001_initial": migration_source([("books", "__latest__")])})
+    specs = [books, shelf]
+    _snapshot_loader(specs, snap)
+    disk.write("books", "0003_new", migration_source([("books", "0002_more")]), age=40)
+    disk.new_process()
+
+    real_read = graph_cache.read
+
+    def no_package_cache(directory: str) -> dict[str, Any]:
+        if "books" in directory:
+            return real_read(directory)  # the package with the new file may look in its own cache
+        raise AssertionError(f"read the package cache of {directory}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(graph_cache, "read", no_package_cache)
+        added = _snapshot_loader(specs, snap)
+    assert added.imported == {("books", "0003_new")}
+    assert added.graph.node_map[("shelf", "0001_initial")].parents == {("books", "0003_new")}
+    assert added.get_migration("books", "0002_more").dependencies == [("books", "0001_initial")]
+    # The snapshot now holds the three files; one of them changes (same size, another mtime).
+    disk.write("books", "0002_more", migration_source([("books", "0001_initial")], extra="atomic = False"), age=20)
+    disk.write("books", "0004_newer", migration_source([("books", "0003_new")]), age=20)
+    disk.new_process()
+    changed = _snapshot_loader(specs, snap)
+    assert changed.imported == {("books", "0002_more"), ("books", "0004_newer")}
+    assert changed.disk_migrations[("books", "0002_more")].atomic is False
