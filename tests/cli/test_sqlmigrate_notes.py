@@ -107,6 +107,8 @@ MIXED_NOTES = {
     "postgresql": [
         ('scans table "books_book": builds index book_price_idx on (price) from every row (SHARE lock',
          'CREATE INDEX "book_price_idx" ON "books_book"'),
+        ('scans table "books_book": rows whose price is NULL get the default: every row is read and those are '
+         'written', 'UPDATE "books_book" SET "price"'),
         ('scans table "books_book": column price becomes NOT NULL, checked on every row (ACCESS EXCLUSIVE',
          'ALTER TABLE "books_book" ALTER COLUMN "price" SET NOT NULL;'),
         ('scans table "books_book": adds CHECK book_stock_gte_0, checked on every row',
@@ -117,6 +119,8 @@ MIXED_NOTES = {
         ('scans table "books_book": builds index books_book_editor_id_', 'CREATE INDEX "books_book_editor_id_'),
     ],
     "mysql": [
+        ('scans table "books_book": rows whose price is NULL get the default: every row is read and those are '
+         'written', "UPDATE `books_book` SET `price`"),
         ('rebuilds table "books_book": column price becomes NOT NULL (ALGORITHM=INPLACE',
          "ALTER TABLE `books_book` MODIFY `price` numeric(10, 2) NOT NULL;"),
         ('copies table "books_book": adds foreign key books_book_editor_id_',

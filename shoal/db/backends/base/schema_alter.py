@@ -367,11 +367,13 @@ class AlterMixin:
         """Before a NOT NULL change: give NULL rows the new default. True if it ran."""
         col = self.quote_name(new_p.column)
         if new_p.db_default is not None:
+            self.note_event("fill_nulls", table, column=new_p.column)
             self.execute(f"UPDATE {self.quote_name(table)} SET {col} = {new_p.db_default} WHERE {col} IS NULL")
         else:
             default = self.effective_default(new_field)
             if default is None:
                 return False
+            self.note_event("fill_nulls", table, column=new_p.column)
             self.execute(self.sql_update_null_rows.format(table=self.quote_name(table), column=col), [default])
         if not self.collect_sql:
             self.connection.mark_data_changed()

@@ -64,6 +64,11 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
 
     #: What each step costs on a table with rows (module docstring; SchemaNote kinds).
     statement_notes = {
+        "fill_nulls": (
+            "scan",
+            "rows whose {column} is NULL get the default: every row is read and those are written "
+            "(their row locks are held until the migration commits)",
+        ),
         "type_copy": ("copy", "column {column} changes type from {old} to {new} (" + _COPY + ")"),
         "null_rebuild": ("rebuild", "column {column} becomes {null} (" + _IN_PLACE + ")"),
         "primary_key": ("rebuild", "adds primary key {name} on ({columns}) (" + _IN_PLACE + ")"),

@@ -63,6 +63,11 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
 
     #: What each step costs on a table with rows (module docstring; SchemaNote kinds).
     statement_notes = {
+        "fill_nulls": (
+            "scan",
+            "rows whose {column} is NULL get the default: every row is read and those are written "
+            "(their row locks are held until the migration commits)",
+        ),
         "type_rewrite": ("rewrite", "column {column} changes type from {old} to {new} (" + _ALL_WAIT + " until done)"),
         "add_column_rewrite": ("rewrite", "new column {column} {why} (" + _ALL_WAIT + " until done)"),
         "not_null": ("scan", "column {column} becomes NOT NULL, checked on every row (" + _ALL_WAIT + ")"),
