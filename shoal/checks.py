@@ -192,7 +192,18 @@ def check_field(field: Any) -> list[CheckMessage]:
             out.append(Error("'max_length' must be a positive integer.", obj=field, id="fields.E121"))
     if field.get_internal_type() == "DecimalField":
         out += _check_decimal(field)
+    if field.has_db_default():
+        out += _check_db_default(field)
     return out
+
+
+def _check_db_default(field: Any) -> list[CheckMessage]:
+    """An expression db_default must not read other columns (the database cannot)."""
+    from shoal.models.expressions import default_problems, is_db_expression
+
+    if not is_db_expression(field.db_default):
+        return []
+    return [Error(problem, obj=field, id="fields.E012") for problem in default_problems(field.db_default)]
 
 
 def _check_decimal(field: Any) -> list[CheckMessage]:

@@ -147,23 +147,43 @@ def compile_expression(expression: Any, connection: Any, owner: Any = None) -> s
     part of a column default; they raise :class:`~shoal.exceptions.ImproperlyConfigured`
     naming the expression (and ``owner``, the function it is an argument of).
     """
-    where = f" in {owner!r}" if owner is not None else ""
     if isinstance(expression, Value):
         return str(connection.ops.quote_value(expression.value))
+    problem = _problem(expression, owner)
+    if problem is not None:
+        raise ImproperlyConfigured(problem)
+    return str(expression.as_sql(connection))
+
+
+def _problem(expression: Any, owner: Any = None) -> str | None:
+    """Why ``expression`` (an argument of ``owner``) cannot be part of a column
+    default, or None when it can (its own arguments are checked as it renders)."""
+    where = f" in {owner!r}" if owner is not None else ""
     if isinstance(expression, F):
-        raise ImproperlyConfigured(
-            f"{expression!r}{where} refers to the column {expression.name!r}, and a database default "
-            "cannot read other columns. If you meant the text, wrap it: Value("
-            f"{expression.name!r}) (from shoal.models.query_utils import Value)."
-        )
+        return (f"{expression!r}{where} refers to the column {expression.name!r}, and a database default "
+                f"cannot read other columns. If you meant the text, wrap it: models.Value({expression.name!r}).")
     if isinstance(expression, CombinedExpression):
-        raise ImproperlyConfigured(
-            f"{expression!r}{where}: arithmetic (+, -, *, /) is not supported in a database default yet; "
-            "compute the value in Python and use a literal, or use a function such as Concat."
-        )
-    as_sql = getattr(expression, "as_sql", None)
-    if callable(as_sql):
-        return str(as_sql(connection))
-    raise ImproperlyConfigured(
-        f"{expression!r}{where} is not a database expression; use Value(...) for a literal."
-    )
+        return (f"{expression!r}{where}: arithmetic (+, -, *, /) is not supported in a database default yet; "
+                "compute the value in Python and use a literal, or use a function such as Concat.")
+    if not callable(getattr(expression, "as_sql", None)):
+        return f"{expression!r}{where} is not a database expression; use models.Value(...) for a literal."
+    return None
+
+
+def default_problems(expression: Any) -> list[str]:
+    """Everything that keeps ``expression`` from being a column default, found
+    without a database (for ``shoal check``): column references, arithmetic."""
+    if isinstance(expression, Value):
+        return []
+    problems: list[str] = []
+    pending: list[tuple[Any, Any]] = [(expression, None)]
+    while pending:
+        current, owner = pending.pop()
+        if isinstance(current, Value):
+            continue
+        problem = _problem(current, owner)
+        if problem is not None:
+            problems.append(problem)
+        elif isinstance(current, Func):
+            pending.extend((source, current) for source in reversed(current.source_expressions))
+    return problems

@@ -186,3 +186,24 @@ def test_silenced_system_checks_must_be_a_list_of_ids(tmp_path: Path) -> None:
     shop.write("shop/models.py", CLEAN)
     result = shop.shoal("check")
     assert result.code != 0 and "silenced_system_checks" in result.err and "Traceback" not in result.err
+
+
+def test_db_default_reading_a_column_is_an_error(shop: TempProject) -> None:
+    """A db_default expression that refers to another column stops makemigrations (fields.E012),
+    before any file is written, naming the field and the expression."""
+    shop.write("shop/models.py", '''
+from shoal import models
+from shoal.models.functions import Lower
+
+
+class Item(models.Model):
+    name = models.CharField(max_length=10)
+    slug = models.CharField(max_length=10, db_default=Lower("name"))
+    made = models.CharField(max_length=10, db_default=Lower(models.Value("X")))
+''')
+    result = shop.shoal("makemigrations")
+    assert result.code == 1 and "Traceback" not in result.err
+    assert "shop.Item.slug: (fields.E012) F(name) in Lower('name') refers to the column 'name'" in result.err
+    assert "models.Value('name')" in result.err
+    assert "shop.Item.made" not in result.err
+    assert not (shop.path / "shop" / "migrations" / "0001_initial.py").exists()
