@@ -233,7 +233,7 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
         ]
         self._rebuild(state, model, model, fields, self._plain_copy(fields), f"removing column {params.column}")
 
-    def alter_field(
+    def _alter_field(
         self,
         old_state: ProjectState,
         old_model: ModelState,
@@ -241,16 +241,12 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
         new_state: ProjectState,
         new_model: ModelState,
         new_field: Field,
+        old_p: ColumnParams,
+        new_p: ColumnParams,
     ) -> None:
         """RENAME COLUMN for a pure rename; anything else rebuilds the table (and, when a
-        referenced key changes type, the tables whose foreign keys point at it)."""
-        if old_field.many_to_many or new_field.many_to_many:
-            self.alter_many_to_many(old_state, old_model, old_field, new_state, new_model, new_field)
-            return
-        old_p = self.column_params(old_state, old_model, old_field)
-        new_p = self.column_params(new_state, new_model, new_field)
-        if old_p == new_p:
-            return
+        referenced key changes type, the tables whose foreign keys point at it).  (The
+        base ``alter_field`` has resolved both columns and found them different.)"""
         table = new_model.db_table
         if dataclasses.replace(old_p, index=new_p.index) == new_p:  # only db_index: CREATE/DROP INDEX
             self.drop_field_indexes(new_model, old_field, old_p, new_field, new_p, False)
@@ -271,17 +267,17 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
                 if isinstance(sql, Statement):
                     sql.rename_column_references(table, old_p.column, new_p.column)
             return
-        if old_p != new_p:  # (another field class alone rebuilds too, as Django does)
-            fields = {
-                n: (new_field if n == new_field.name else f) for n, f in new_model.fields.items() if not f.many_to_many
-            }
-            copy = self._plain_copy(fields, skip=new_field.name)
-            fill = self._fill_expression(new_field, new_p, old_p.column)
-            if fill is not None:
-                copy[new_p.column] = fill
-            self._rebuild(
-                new_state, new_model, old_model, fields, copy, f"altering column {old_p.column}", old_state=old_state
-            )
+        # Anything else rebuilds (another field class alone too, as Django does).
+        fields = {
+            n: (new_field if n == new_field.name else f) for n, f in new_model.fields.items() if not f.many_to_many
+        }
+        copy = self._plain_copy(fields, skip=new_field.name)
+        fill = self._fill_expression(new_field, new_p, old_p.column)
+        if fill is not None:
+            copy[new_p.column] = fill
+        self._rebuild(
+            new_state, new_model, old_model, fields, copy, f"altering column {old_p.column}", old_state=old_state
+        )
         # Tables whose FKs point here name this column and copy its type:
         # rebuild them when either changed (a RENAME COLUMN would have fixed the name).
         # (Django leaves them alone when only the related type changes -- SmallAutoField
