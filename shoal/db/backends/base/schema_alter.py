@@ -328,7 +328,7 @@ class AlterMixin:
         type_changed: bool,
     ) -> None:
         """Drop the field's own index when it stops being wanted."""
-        if self.field_should_be_indexed(old_field, old_p) and not self.field_should_be_indexed(new_field, new_p):
+        if self.alter_wants_index(old_field, old_p) and not self.alter_wants_index(new_field, new_p):
             for name in self.plain_index_names(model, old_p.column):
                 self.execute(self._delete_index_sql(model.db_table, name))
 
@@ -342,8 +342,13 @@ class AlterMixin:
         type_changed: bool,
     ) -> None:
         """Create the field's own index when it becomes wanted."""
-        if self.field_should_be_indexed(new_field, new_p) and not self.field_should_be_indexed(old_field, old_p):
+        if self.alter_wants_index(new_field, new_p) and not self.alter_wants_index(old_field, old_p):
             self.execute(self._create_index_sql(model.db_table, [new_p.column]))
+
+    def alter_wants_index(self, field: Field, params: ColumnParams) -> bool:
+        """Whether, across an AlterField, the column should have an index of its own
+        (as when it is created, unless a backend keeps indexes differently)."""
+        return bool(self.field_should_be_indexed(field, params))
 
     def type_change_rewrites(self, old_p: ColumnParams, new_p: ColumnParams) -> bool:
         """Whether changing ``old_p.type`` to ``new_p.type`` rewrites the table."""

@@ -140,36 +140,11 @@ class DatabaseSchemaEditor(StatementNotesMixin, BaseDatabaseSchemaEditor):
             f"REFERENCES {self.quote_name(to_table)} ({self.quote_name(to_column)})"
         )
 
-    def _alter_wants_index(self, field: Field, params: ColumnParams) -> bool:
+    def alter_wants_index(self, field: Field, params: ColumnParams) -> bool:
         """Whether the column has its own index across an AlterField: declared
         ``db_index`` without ``unique``, foreign key or not (an index made before
         the FK existed stays, as Django leaves it)."""
         return bool(field.db_index) and not field.unique and not is_limited_type(params)
-
-    def drop_field_indexes(
-        self,
-        model: Any,
-        old_field: Field,
-        old_p: ColumnParams,
-        new_field: Field,
-        new_p: ColumnParams,
-        type_changed: bool,
-    ) -> None:
-        if self._alter_wants_index(old_field, old_p) and not self._alter_wants_index(new_field, new_p):
-            for name in self.plain_index_names(model, old_p.column):
-                self.execute(self._delete_index_sql(model.db_table, name))
-
-    def add_field_indexes(
-        self,
-        model: Any,
-        old_field: Field,
-        old_p: ColumnParams,
-        new_field: Field,
-        new_p: ColumnParams,
-        type_changed: bool,
-    ) -> None:
-        if self._alter_wants_index(new_field, new_p) and not self._alter_wants_index(old_field, old_p):
-            self.execute(self._create_index_sql(model.db_table, [new_p.column]))
 
     def field_should_be_indexed(self, field: Field, params: ColumnParams) -> bool:
         """InnoDB indexes FK columns itself; text/blob columns need a prefix length."""
