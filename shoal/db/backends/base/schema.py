@@ -128,6 +128,7 @@ class BaseDatabaseSchemaEditor(ColumnsMixin, ConstraintsMixin, AlterMixin, Renam
         self.collected_sql: list[str] = []
         self.deferred_sql: list[Any] = []
         self.notes: list[SchemaNote] = []
+        self.rows_memo: dict[str, bool] = {}
         #: Set by the executor to honour routers; None means "allow everything".
         self.router: Any = None
         self._stack: ExitStack | None = None

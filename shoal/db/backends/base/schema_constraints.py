@@ -68,6 +68,8 @@ class ConstraintsMixin:
     #: at each table for rows, and nothing reads the notes of a real run yet);
     #: collecting editors (sqlmigrate, migrate --plan) always do.
     notes_when_connected = False
+    #: Table -> whether it had rows when last looked at (see may_hold_rows).
+    rows_memo: dict[str, bool]
 
     collect_sql: bool
     quote_name: Any
@@ -104,7 +106,7 @@ class ConstraintsMixin:
             return False
         # One look per table while no rows can have changed (a migration adding an
         # index and a foreign key to a table asks once, not per statement).
-        memo = self.__dict__.setdefault("_rows_memo", {})
+        memo = self.rows_memo
         changed = self.connection.data_changed
         known = memo.get(table)
         if known is not None and (known or not changed):
