@@ -141,9 +141,10 @@ class Project:
         from shoal.migrations import state_cache
 
         sig = state_cache.signature(loader, self.settings.swappable)
-        cached = state_cache.load_cached(self.settings.base_dir, sig, rebuild=loader.project_state)
+        stored = state_cache.read(self.settings.base_dir, sig)
+        cached = state_cache.cached_state(stored, sig, rebuild=loader.project_state)
         if cached is None:
-            state = state_cache.resume(self.settings.base_dir, sig, loader.graph)
+            state = state_cache.resume(stored, sig, loader.graph)
             if state is None:
                 state = loader.project_state()
             summary = state_cache.summarize(state)
@@ -352,7 +353,7 @@ class Project:
             return found
         forwards = all(not step.backwards for step in plan)
         if forwards:
-            state = executor.state_before(plan[0].key, applied_only=True)
+            state = executor.applied_state()
         elif all(step.backwards for step in plan):
             states = executor.states_for_unapply(plan)
         else:

@@ -172,7 +172,7 @@ class MigrationExecutor:
                   fake_initial: bool) -> None:
         """Apply or unapply every step of ``plan`` (all one way), noting each in ``done``."""
         if all(not s.backwards for s in plan):
-            state = self.state_before(plan[0].key, applied_only=True)
+            state = self.applied_state()
             for segment in self._segments(plan, fake):
                 with self._batch(len(segment) > 1):
                     for step in segment:
@@ -198,6 +198,8 @@ class MigrationExecutor:
         was part-way through when the squash arrived).  Without this, deleting
         the replaced files and the ``replaces`` list later would make the
         squashed migration look new, and migrate would run it again."""
+        if not self.loader.replacements:
+            return  # no squashed migration: nothing to ask the recorder
         recorded = self.recorder.applied_keys()
         for key, squash in sorted(self.loader.replacements.items()):
             if key not in recorded and all(tuple(r) in recorded for r in squash.replaces):
@@ -258,8 +260,9 @@ class MigrationExecutor:
         graph = self.loader.graph
         return graph.forwards_plan_many(graph.leaf_nodes())
 
-    def state_before(self, first: Key | None, applied_only: bool) -> ProjectState:
-        """State with every applied migration replayed (in graph order)."""
+    def applied_state(self) -> ProjectState:
+        """State with every applied migration replayed (in graph order): where a
+        forwards plan starts."""
         from shoal.migrations.state import ProjectState
 
         state = ProjectState(real_apps=set(self.loader.unmigrated_apps))

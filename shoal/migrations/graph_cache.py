@@ -509,5 +509,4 @@ def save_snapshot(loader: Any, path: str) -> None:
         parents.append(tuple(sorted(node.parents)))
     # Stored as strict unless the flag changed this load, so that makemigrations
     # (which loads with it) and migrate/showmigrations (without) share one snapshot.
-    needed = loader.ignore_no_migrations and getattr(loader, "needed_ignore", True)
-    write_snapshot(path, key, needed, listing, tuple(headers), tuple(parents))
+    write_snapshot(path, key, loader.needed_ignore, listing, tuple(headers), tuple(parents))

@@ -428,9 +428,8 @@ class MigrationLoader:
             if cacheable and not racy:
                 fresh[filename] = graph_cache.Entry(stat[0], stat[1], header)
             self.imported.add(key)
+        # (All from the snapshot: the package's own cache was not read, and is left as it is.)
         if self.use_cache and cached is not None and fresh != cached:
-            graph_cache.write(directory, fresh)
-        elif self.use_cache and cached is None and self.imported.intersection((app_label, n) for n in fresh):
             graph_cache.write(directory, fresh)
 
     # -- graph --------------------------------------------------------------------

@@ -111,19 +111,28 @@ def _enabled(sig: Any) -> bool:
     return sig is not None and os.environ.get("SHOAL_STATE_CACHE", "1") != "0"
 
 
+Stored = tuple[Any, Summary, bytes, frozenset[Any]]
+
+
 def load_cached(base_dir: Path, sig: Any, rebuild: Callable[[], Any] | None = None) -> CachedState | None:
     """The cached state for ``sig`` (None when there is none, or another);
     ``rebuild()`` makes the state should the cached one fail to unpickle."""
-    if not _enabled(sig):
-        return None
-    stored = _read(base_dir)
+    return cached_state(read(base_dir, sig), sig, rebuild)
+
+
+def cached_state(stored: Stored | None, sig: Any, rebuild: Callable[[], Any] | None = None) -> CachedState | None:
+    """The state in ``stored`` (what :func:`read` gave) when it was cached for ``sig``."""
     if stored is None or stored[0] != sig:
         return None
     return CachedState(stored[1], stored[2], rebuild=rebuild)
 
 
-def _read(base_dir: Path) -> tuple[Any, Summary, bytes, frozenset[Any]] | None:
-    """The cache file's (signature, summary, state blob, migrations in the state)."""
+def read(base_dir: Path, sig: Any) -> Stored | None:
+    """The cache file's (signature, summary, state blob, migrations in the state);
+    None without one, or when ``sig`` says not to cache.  Read once per command:
+    :func:`cached_state` and :func:`resume` both take its result."""
+    if not _enabled(sig):
+        return None
     try:
         with open(base_dir / "__pycache__" / CACHE_FILE, "rb") as fh:
             stored_format, stored_sig, summary, blob, nodes = pickle.load(fh)
@@ -134,7 +143,7 @@ def _read(base_dir: Path) -> tuple[Any, Summary, bytes, frozenset[Any]] | None:
     return stored_sig, summary, blob, frozenset(nodes)
 
 
-def resume(base_dir: Path, sig: Any, graph: Any) -> Any:
+def resume(stored: Stored | None, sig: Any, graph: Any) -> Any:
     """The end state of ``graph``'s history, from a cached state of an earlier
     history that this one only extends; None when it does not.
 
@@ -145,10 +154,7 @@ def resume(base_dir: Path, sig: Any, graph: Any) -> Any:
     the rest in plan order is an order the graph allows).  Only the rest is
     replayed, importing only those files.
     """
-    if not _enabled(sig) or not isinstance(sig, tuple) or len(sig) != 5:
-        return None
-    stored = _read(base_dir)
-    if stored is None:
+    if stored is None or not isinstance(sig, tuple) or len(sig) != 5:
         return None
     stored_sig, _summary, blob, done = stored
     if not isinstance(stored_sig, tuple) or len(stored_sig) != 5 or not done:

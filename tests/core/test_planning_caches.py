@@ -286,6 +286,10 @@ def _sig(names: list[str], code: str = "code-1", changed: str | None = None) -> 
     return (code, (), (("books", names[-1]),), stats, ())
 
 
+def _resume(base_dir: Path, sig: Any, graph: MigrationGraph) -> Any:
+    return state_cache.resume(state_cache.read(base_dir, sig), sig, graph)
+
+
 def test_resume_replays_only_the_migrations_added_since_the_cache(tmp_path: Path) -> None:
     """A history that only adds migrations is carried on from the cached state; anything
     else (a changed file, shoal's code, a cached migration now depending on a new one) is not."""
@@ -296,17 +300,17 @@ def test_resume_replays_only_the_migrations_added_since_the_cache(tmp_path: Path
 
     longer = ["0001", "0002", "0003", "0004"]
     _Step.ran = []
-    resumed = state_cache.resume(tmp_path, _sig(longer), _history(longer))
+    resumed = _resume(tmp_path, _sig(longer), _history(longer))
     assert _Step.ran == ["0003", "0004"]
     assert state_cache.summarize(resumed) == state_cache.summarize(_history(longer).make_state())
     _Step.ran = []
 
-    assert state_cache.resume(tmp_path, _sig(longer, changed="0002"), _history(longer)) is None
-    assert state_cache.resume(tmp_path, _sig(longer, code="code-2"), _history(longer)) is None
-    assert state_cache.resume(tmp_path, _sig(["0001"]), _history(["0001"])) is None  # 0002 is gone
+    assert _resume(tmp_path, _sig(longer, changed="0002"), _history(longer)) is None
+    assert _resume(tmp_path, _sig(longer, code="code-2"), _history(longer)) is None
+    assert _resume(tmp_path, _sig(["0001"]), _history(["0001"])) is None  # 0002 is gone
     # A new migration that a cached one now depends on (run_before, or a __latest__ that moved).
-    assert state_cache.resume(tmp_path, _sig(longer), _history(longer, {"0002": ["0004"]})) is None
-    assert state_cache.resume(tmp_path, "not-a-tuple", _history(longer)) is None
+    assert _resume(tmp_path, _sig(longer), _history(longer, {"0002": ["0004"]})) is None
+    assert _resume(tmp_path, "not-a-tuple", _history(longer)) is None
     assert _Step.ran == []
 
 

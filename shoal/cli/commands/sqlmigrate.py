@@ -39,4 +39,4 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 
 def note_comment(note: Any) -> str:
     """A note as one SQL comment line (``--`` and a space: a comment for every backend)."""
-    return "-- NOTE: " + " ".join(str(note.summary).split())
+    return "-- NOTE: " + note.summary  # one line: SchemaNote.summary folds whitespace
